@@ -1,0 +1,200 @@
+//! Arrival traces: loading them from the formats real traces come in, and their statistics.
+//!
+//! A [`Trace`] is a sorted list of arrival times in seconds from the trace's origin (time 0,
+//! the start of its first hour for hourly files). Hour `h` of a trace is `[3600 h, 3600 (h + 1))`.
+//!
+//! [`load`] reads the file formats ([`Format`]); count formats and coarse timestamps only
+//! say how many arrivals fell in a time bucket, and one seeded rule, [`spread_uniform`],
+//! places them inside it (see the [`spread`] module). [`TraceStats`] summarises the
+//! inter-arrival times overall and per hour.
+
+mod error;
+mod load;
+pub mod spread;
+mod stats;
+mod table;
+mod text;
+
+use serde::Serialize;
+
+pub use error::TraceError;
+pub use load::{Format, LoadOptions, load};
+pub use spread::{spread_uniform, spreading_rng};
+pub use stats::{
+    Summary, TraceStats, index_of_dispersion_counts, index_of_dispersion_intervals,
+    lag_autocorrelation,
+};
+
+/// Sorted arrival times in seconds from the trace's origin.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    /// Arrival times, seconds, sorted ascending, none negative.
+    pub arrivals: Vec<f64>,
+}
+
+impl Trace {
+    /// Wraps arrival times that are already sorted.
+    pub fn new(arrivals: Vec<f64>) -> Self {
+        debug_assert!(
+            arrivals.windows(2).all(|w| w[0] <= w[1]),
+            "arrivals must be sorted"
+        );
+        Self { arrivals }
+    }
+
+    /// Builds arrivals from inter-arrival times: the first gap is measured from time 0.
+    pub fn from_gaps(gaps: &[f64]) -> Self {
+        let mut time = 0.0;
+        let arrivals = gaps
+            .iter()
+            .map(|gap| {
+                time += gap;
+                time
+            })
+            .collect();
+        Self { arrivals }
+    }
+
+    /// Number of arrivals.
+    pub fn len(&self) -> usize {
+        self.arrivals.len()
+    }
+
+    /// Whether the trace has no arrival.
+    pub fn is_empty(&self) -> bool {
+        self.arrivals.is_empty()
+    }
+
+    /// The hour (from the origin) in which time `t` falls.
+    pub fn hour_of(t: f64) -> u32 {
+        (t / 3600.0).floor().max(0.0) as u32
+    }
+
+    /// Index range of the arrivals in hours `first..=last`.
+    pub fn hour_range(&self, first: u32, last: u32) -> std::ops::Range<usize> {
+        let start = f64::from(first) * 3600.0;
+        let end = f64::from(last + 1) * 3600.0;
+        let lo = self.arrivals.partition_point(|&t| t < start);
+        let hi = self.arrivals.partition_point(|&t| t < end);
+        lo..hi
+    }
+}
+
+/// The shared data folder (`/work/shared` beside the repository, holding `traces/` and
+/// `profiles/`), for tests that read real traces.
+///
+/// When it is absent the caller should skip: this prints `skipped: ... not found` and
+/// returns `None`, unless `DEEPBAT_REQUIRE_SHARED` is set, in which case it panics so that a
+/// run meant to cover real data cannot pass without it.
+#[cfg(test)]
+pub(crate) fn shared_dir() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    if dir.join("traces").is_dir() {
+        return Some(dir.canonicalize().unwrap_or(dir));
+    }
+    let looked_at = dir.join("traces");
+    if std::env::var_os("DEEPBAT_REQUIRE_SHARED").is_some() {
+        panic!(
+            "DEEPBAT_REQUIRE_SHARED is set but {} was not found",
+            looked_at.display()
+        );
+    }
+    println!("skipped: {} not found", looked_at.display());
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_gaps_and_hours() {
+        // Gaps 1000, 3000, 0, 4000 give arrivals 1000, 4000, 4000, 8000: hours 0, 1, 1, 2.
+        let trace = Trace::from_gaps(&[1000.0, 3000.0, 0.0, 4000.0]);
+        assert_eq!(trace.arrivals, vec![1000.0, 4000.0, 4000.0, 8000.0]);
+        assert_eq!(Trace::hour_of(3599.9), 0);
+        assert_eq!(Trace::hour_of(3600.0), 1);
+        assert_eq!(trace.hour_range(1, 1), 1..3);
+        assert_eq!(trace.hour_range(0, 2), 0..4);
+    }
+
+    #[test]
+    fn real_traces_load_with_the_published_counts() {
+        let Some(shared) = shared_dir() else {
+            return;
+        };
+        let traces = shared.join("traces");
+
+        // PROVENANCE.md of twitter-may25-batch: hour 0-1 holds 126,294 requests, ~3600 s.
+        let hour = traces.join("twitter-may25-batch/TW_may25_0-1.gz");
+        let trace = load(&[hour], &LoadOptions::new(Format::Gaps)).unwrap();
+        assert_eq!(trace.len(), 126_294);
+        let end = *trace.arrivals.last().unwrap();
+        assert!((3590.0..=3600.5).contains(&end), "hour 0 ends at {end} s");
+
+        // PROVENANCE.md of alibaba-genai-2026: 26,823 requests from 2024-11-15 16:57:50 to
+        // 2024-12-08 17:33:57, i.e. 23 days 36 min 7 s = 1,989,367 s, plus at most the one
+        // second the last request is spread over.
+        let alibaba = traces.join("alibaba-genai-2026/lora_request_trace.csv.gz");
+        let options = LoadOptions {
+            column: Some("gmt_create".into()),
+            unit: Some("datetime".into()),
+            ..LoadOptions::new(Format::Csv)
+        };
+        let trace = load(&[alibaba], &options).unwrap();
+        assert_eq!(trace.len(), 26_823);
+        let end = *trace.arrivals.last().unwrap();
+        assert!(
+            (1_989_367.0..1_989_368.0).contains(&end),
+            "the last request at {end} s"
+        );
+    }
+}
+
+#[cfg(test)]
+mod scratch_timing {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn scratch_time_loads() {
+        let traces = shared_dir().unwrap().join("traces");
+        let mut paths: Vec<_> = (0..24)
+            .map(|h| traces.join(format!("twitter-may25-batch/TW_may25_{h}-{}.gz", h + 1)))
+            .collect();
+        paths.sort_by_key(|_| 0);
+        let t = std::time::Instant::now();
+        let trace = load(&paths, &LoadOptions::new(Format::Gaps)).unwrap();
+        println!("twitter 24 files: {} arrivals in {:?}", trace.len(), t.elapsed());
+        let t = std::time::Instant::now();
+        let stats = TraceStats::compute(&trace);
+        println!("stats in {:?}\n{stats}", t.elapsed());
+
+        let t = std::time::Instant::now();
+        let p = traces.join("twitter-2021-08-persecond-infadapter/workload.txt.gz");
+        let trace2 = load(&[p], &LoadOptions::new(Format::PerSecond)).unwrap();
+        println!("twitter 2021: {} arrivals in {:?}", trace2.len(), t.elapsed());
+        drop(trace2);
+
+        let t = std::time::Instant::now();
+        let p = traces.join("azure-functions-2019-sample500/invocations.csv");
+        let trace3 = load(&[p], &LoadOptions::new(Format::AzureMinute)).unwrap();
+        println!("azure: {} arrivals in {:?}, last {}", trace3.len(), t.elapsed(), trace3.arrivals.last().unwrap());
+        let s = TraceStats::compute(&trace3);
+        println!("{}", s.overall.mean_rate);
+
+        let options = LoadOptions {
+            column: Some("gmt_create".into()),
+            unit: Some("datetime".into()),
+            ..LoadOptions::new(Format::Csv)
+        };
+        let t = std::time::Instant::now();
+        let p = traces.join("alibaba-genai-2026/lora_request_trace.csv.gz");
+        let trace4 = load(&[p], &options).unwrap();
+        println!("alibaba: {} arrivals in {:?}", trace4.len(), t.elapsed());
+        let s = TraceStats::compute(&trace4);
+        println!("{}", s.overall.scv);
+        let text = s.to_string();
+        println!("{}", text.lines().take(8).collect::<Vec<_>>().join("\n"));
+    }
+}
