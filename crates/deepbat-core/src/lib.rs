@@ -13,6 +13,7 @@
 
 pub mod grid;
 pub mod optimizer;
+pub mod oracle;
 pub mod policy;
 pub mod pricing;
 pub mod profile;

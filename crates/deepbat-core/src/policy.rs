@@ -6,10 +6,11 @@
 //! k + 1, which search the same arrivals, share one computation.
 
 use crate::grid::{Config, Grid};
-use crate::optimizer::{self, Choice, Objective};
+use crate::optimizer::{Choice, Objective};
+use crate::oracle;
 use crate::pricing::Pricing;
 use crate::profile::ProfileSpec;
-use crate::sim::{self, Outcome};
+use crate::sim::Outcome;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -59,8 +60,13 @@ impl<'a> Evaluations<'a> {
 
     fn search(&self, range: Range<usize>) -> Choice {
         let s = self.setting;
-        let outcomes = sim::evaluate_grid(&self.arrivals[range], &s.grid, &s.profile, &s.pricing);
-        optimizer::choose(&s.grid, &outcomes, &s.objective)
+        oracle::best(
+            &self.arrivals[range],
+            &s.grid,
+            &s.profile,
+            &s.pricing,
+            &s.objective,
+        )
     }
 }
 

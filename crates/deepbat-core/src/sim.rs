@@ -101,15 +101,39 @@ pub fn simulate(
     let mut batches = Vec::new();
     form_batches(arrivals, config.batch_size, config.timeout, &mut batches);
     let mut latencies = Vec::with_capacity(arrivals.len());
-    let mut total_cost = 0.0;
+    let largest = batches.iter().map(|b| b.len).max().unwrap_or(0);
+    let mut prices = vec![0.0; largest + 1];
     for batch in &batches {
         let service = profile.service_time(config.memory_mb, batch.len as u32);
-        total_cost += pricing.invocation_cost(config.memory_mb, service);
+        prices[batch.len] = pricing.invocation_cost(config.memory_mb, service);
         for &arrival in &arrivals[batch.first..batch.first + batch.len] {
             latencies.push(batch.dispatch - arrival + service);
         }
     }
+    let total_cost = total_cost(&size_counts(&batches, largest), &prices);
     summarise(&mut latencies, total_cost, batches.len())
+}
+
+/// How many batches of each size (index = size) there are, up to `largest`.
+pub fn size_counts(batches: &[Batch], largest: usize) -> Vec<u32> {
+    let mut counts = vec![0; largest + 1];
+    for b in batches {
+        counts[b.len] += 1;
+    }
+    counts
+}
+
+/// Total cost of batches counted by size, given the invocation price of each size.
+///
+/// Every evaluation path sums in this one order (by size), so that the plain simulation,
+/// the grid evaluation and the oracle give bit-identical costs.
+pub fn total_cost(counts: &[u32], prices: &[f64]) -> f64 {
+    counts
+        .iter()
+        .zip(prices)
+        .filter(|(c, _)| **c > 0)
+        .map(|(&c, &p)| f64::from(c) * p)
+        .sum()
 }
 
 /// Builds an outcome from per-request latencies (reordered in place) and the total cost.
@@ -194,8 +218,10 @@ pub fn evaluate_grid(
                     sizes[r] = batch.len;
                 }
             }
+            let counts = size_counts(&batches, largest);
             for (mi, costs) in table.iter().enumerate() {
-                let total_cost: f64 = batches.iter().map(|b| costs[b.len].1).sum();
+                let prices: Vec<f64> = costs.iter().map(|c| c.1).collect();
+                let total_cost = total_cost(&counts, &prices);
                 for r in 0..arrivals.len() {
                     latencies[r] = waits[r] + costs[sizes[r]].0;
                 }
