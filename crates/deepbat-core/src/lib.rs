@@ -18,6 +18,7 @@ pub mod policy;
 pub mod pricing;
 pub mod profile;
 pub mod replay;
+pub mod shared_data;
 pub mod sim;
 pub mod synth;
 pub mod trace;

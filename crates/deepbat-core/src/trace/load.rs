@@ -265,6 +265,63 @@ mod tests {
     }
 
     #[test]
+    fn every_format_loads_its_fixture() {
+        // Arrival counts of the fixtures: gaps.txt 4 lines, timestamps.txt 4, azure.csv
+        // 3 + 0 + 4 over its minutes, per_second.txt 3 + 0 + 2 + 1, requests.csv 4 rows.
+        // The first arrival lies in the first bucket: the first gap is 0.5 s, the first
+        // timestamp is the origin, the first Azure minute holds arrivals, so does the first
+        // second, and the first date-time covers 0.1 s (the file has tenths).
+        let csv = LoadOptions {
+            column: Some("created".into()),
+            unit: Some("datetime".into()),
+            ..LoadOptions::new(Format::Csv)
+        };
+        let cases = [
+            ("gaps.txt", LoadOptions::new(Format::Gaps), 4, 0.5..=0.5),
+            (
+                "timestamps.txt",
+                LoadOptions::new(Format::Timestamps),
+                4,
+                0.0..=0.0,
+            ),
+            (
+                "azure.csv",
+                LoadOptions::new(Format::AzureMinute),
+                7,
+                0.0..=60.0,
+            ),
+            (
+                "per_second.txt",
+                LoadOptions::new(Format::PerSecond),
+                6,
+                0.0..=1.0,
+            ),
+            ("requests.csv", csv, 4, 0.0..=0.1),
+        ];
+        for (name, options, count, first) in cases {
+            let trace = load(&[fixture(name)], &options).unwrap();
+            assert_eq!(trace.len(), count, "{name}");
+            assert!(
+                first.contains(&trace.arrivals[0]),
+                "{name}: {:?}",
+                trace.arrivals
+            );
+        }
+    }
+
+    #[test]
+    fn azure_function_option_reaches_the_parser() {
+        let options = LoadOptions {
+            function: Some("f2".into()),
+            ..LoadOptions::new(Format::AzureMinute)
+        };
+        // f2 has 3 invocations, all in the third minute.
+        let trace = load(&[fixture("azure.csv")], &options).unwrap();
+        assert_eq!(trace.len(), 3);
+        assert!(trace.arrivals.iter().all(|t| (120.0..180.0).contains(t)));
+    }
+
+    #[test]
     fn gzip_is_read_transparently() {
         let dir = tempfile::tempdir().unwrap();
         let plain = write(dir.path(), "gaps.txt", "0.5\n1.5\n");

@@ -80,29 +80,6 @@ impl Trace {
     }
 }
 
-/// The shared data folder (`/work/shared` beside the repository, holding `traces/` and
-/// `profiles/`), for tests that read real traces.
-///
-/// When it is absent the caller should skip: this prints `skipped: ... not found` and
-/// returns `None`, unless `DEEPBAT_REQUIRE_SHARED` is set, in which case it panics so that a
-/// run meant to cover real data cannot pass without it.
-#[cfg(test)]
-pub(crate) fn shared_dir() -> Option<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    if dir.join("traces").is_dir() {
-        return Some(dir.canonicalize().unwrap_or(dir));
-    }
-    let looked_at = dir.join("traces");
-    if std::env::var_os("DEEPBAT_REQUIRE_SHARED").is_some() {
-        panic!(
-            "DEEPBAT_REQUIRE_SHARED is set but {} was not found",
-            looked_at.display()
-        );
-    }
-    println!("skipped: {} not found", looked_at.display());
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,7 +97,7 @@ mod tests {
 
     #[test]
     fn real_traces_load_with_the_published_counts() {
-        let Some(shared) = shared_dir() else {
+        let Some(shared) = crate::shared_data::shared_dir("trace real-data test") else {
             return;
         };
         let traces = shared.join("traces");
@@ -148,53 +125,5 @@ mod tests {
             (1_989_367.0..1_989_368.0).contains(&end),
             "the last request at {end} s"
         );
-    }
-}
-
-#[cfg(test)]
-mod scratch_timing {
-    use super::*;
-
-    #[test]
-    #[ignore]
-    fn scratch_time_loads() {
-        let traces = shared_dir().unwrap().join("traces");
-        let mut paths: Vec<_> = (0..24)
-            .map(|h| traces.join(format!("twitter-may25-batch/TW_may25_{h}-{}.gz", h + 1)))
-            .collect();
-        paths.sort_by_key(|_| 0);
-        let t = std::time::Instant::now();
-        let trace = load(&paths, &LoadOptions::new(Format::Gaps)).unwrap();
-        println!("twitter 24 files: {} arrivals in {:?}", trace.len(), t.elapsed());
-        let t = std::time::Instant::now();
-        let stats = TraceStats::compute(&trace);
-        println!("stats in {:?}\n{stats}", t.elapsed());
-
-        let t = std::time::Instant::now();
-        let p = traces.join("twitter-2021-08-persecond-infadapter/workload.txt.gz");
-        let trace2 = load(&[p], &LoadOptions::new(Format::PerSecond)).unwrap();
-        println!("twitter 2021: {} arrivals in {:?}", trace2.len(), t.elapsed());
-        drop(trace2);
-
-        let t = std::time::Instant::now();
-        let p = traces.join("azure-functions-2019-sample500/invocations.csv");
-        let trace3 = load(&[p], &LoadOptions::new(Format::AzureMinute)).unwrap();
-        println!("azure: {} arrivals in {:?}, last {}", trace3.len(), t.elapsed(), trace3.arrivals.last().unwrap());
-        let s = TraceStats::compute(&trace3);
-        println!("{}", s.overall.mean_rate);
-
-        let options = LoadOptions {
-            column: Some("gmt_create".into()),
-            unit: Some("datetime".into()),
-            ..LoadOptions::new(Format::Csv)
-        };
-        let t = std::time::Instant::now();
-        let p = traces.join("alibaba-genai-2026/lora_request_trace.csv.gz");
-        let trace4 = load(&[p], &options).unwrap();
-        println!("alibaba: {} arrivals in {:?}", trace4.len(), t.elapsed());
-        let s = TraceStats::compute(&trace4);
-        println!("{}", s.overall.scv);
-        let text = s.to_string();
-        println!("{}", text.lines().take(8).collect::<Vec<_>>().join("\n"));
     }
 }

@@ -119,21 +119,26 @@ fn write_row(f: &mut fmt::Formatter<'_>, scope: &str, summary: &Summary) -> fmt:
         "{:<8} {:>9} {:>11} {:>10} {:>11} {:>9} {:>9} {:>9}",
         scope,
         summary.count,
-        fixed(summary.duration_s, 1),
-        fixed(summary.mean_rate, 3),
-        fixed(summary.mean_gap, 6),
-        fixed(summary.scv, 3),
-        fixed(summary.skewness, 3),
-        fixed(summary.lag1_autocorrelation, 3),
+        cell(summary.duration_s, 1, 11),
+        cell(summary.mean_rate, 3, 10),
+        cell(summary.mean_gap, 6, 11),
+        cell(summary.scv, 3, 9),
+        cell(summary.skewness, 3, 9),
+        cell(summary.lag1_autocorrelation, 3, 9),
     )
 }
 
-/// `value` with `decimals` places, or `-` for NaN.
-fn fixed(value: f64, decimals: usize) -> String {
+/// `value` with `decimals` places, in scientific notation if that would not fit `width`;
+/// `-` for NaN.
+fn cell(value: f64, decimals: usize, width: usize) -> String {
     if value.is_nan() {
-        "-".to_string()
+        return "-".to_string();
+    }
+    let fixed = format!("{value:.decimals$}");
+    if fixed.len() <= width {
+        fixed
     } else {
-        format!("{value:.decimals$}")
+        format!("{value:.2e}")
     }
 }
 
@@ -352,6 +357,14 @@ mod tests {
         );
         // Hour 0 has two arrivals: its SCV is unknown and shown as '-'.
         assert!(lines[2].trim_end().ends_with('-'), "{table}");
+    }
+
+    #[test]
+    fn cells_too_wide_switch_to_scientific_notation() {
+        assert_eq!(cell(74.169234, 6, 11), "74.169234");
+        assert_eq!(cell(123456.5, 6, 11), "1.23e5");
+        assert_eq!(cell(f64::NAN, 3, 9), "-");
+        assert_eq!(cell(f64::INFINITY, 3, 9), "inf");
     }
 
     #[test]

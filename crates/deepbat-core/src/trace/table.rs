@@ -5,6 +5,7 @@
 //! column after `Trigger` is one minute, in order, whatever its label. Minute `j` of a file
 //! becomes the bucket `[offset + 60 j, offset + 60 (j + 1))`, where `offset` is where the
 //! previous file ended; its count (of one function, or of all rows summed) is spread inside.
+//! Should several rows carry the requested `HashFunction`, their counts are summed.
 //!
 //! A generic CSV names its timestamp column and the column's unit. A value `v` stands for
 //! the bucket `[v, v + resolution)`: timestamps are truncated, not rounded, by whoever wrote

@@ -517,6 +517,12 @@ mod tests {
         assert_eq!(Decimal::parse("1.25e1").unwrap().decimals, 1);
         assert_eq!(Decimal::parse("5e-3").unwrap().decimals, 3);
         assert_eq!(Decimal::parse("2E3").unwrap().decimals, 0);
+        // 21 digits overflow an i64: parsed as an f64 instead of rejected.
+        let huge = Decimal::parse("123456789012345678901").unwrap();
+        assert_eq!(
+            huge.minus(Decimal::parse("0").unwrap()),
+            123456789012345678901.0
+        );
         for text in ["", "-", ".", "1.2.3", "12a", "1,5"] {
             assert_eq!(Decimal::parse(text), Err(NumberError::NotANumber), "{text}");
         }
