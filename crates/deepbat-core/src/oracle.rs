@@ -203,6 +203,39 @@ mod tests {
     use crate::synth;
 
     #[test]
+    fn known_answer_on_a_regular_stream() {
+        // One arrival every 1/128 s (exact in binary), default profile, p95 SLO 100 ms.
+        // 128 MB: s(128, 1) = 0.175 s, over the SLO whatever B and T.
+        // 1769 MB with B = 4, T = 30 ms: four arrivals (0, 7.8, 15.6, 23.4 ms) fill a batch,
+        // s(1769, 4) = 0.002 + 0.002 + 0.004 + 0.034 = 0.042 s, worst latency 65.4 ms, and
+        // the invocation cost is shared by four: (gb_s * 1769/1024 * 0.042 + 2e-7) / 4, less
+        // than one unbatched request (gb_s * 1769/1024 * 0.015 + 2e-7). T = 0 batches nothing.
+        let arrivals: Vec<f64> = (0..256).map(|i| f64::from(i) / 128.0).collect();
+        let grid = Grid {
+            memory_mb: vec![128, 1769],
+            batch_sizes: vec![1, 4],
+            timeouts: vec![0.0, 0.03],
+        };
+        let choice = best(
+            &arrivals,
+            &grid,
+            &ProfileSpec::default(),
+            &Pricing::x86(),
+            &Objective::p95(0.1),
+        );
+        assert!(choice.feasible);
+        assert_eq!(
+            (choice.config.memory_mb, choice.config.batch_size),
+            (1769, 4)
+        );
+        assert_eq!(choice.config.timeout, 0.03);
+        let gb_s = 0.000_016_666_7 * 1769.0 / 1024.0;
+        let expected = (gb_s * 0.042 + 2e-7) / 4.0;
+        assert!((choice.expected.cost_per_request - expected).abs() < 1e-15);
+        assert!((choice.expected.p99 - (0.042 + 3.0 / 128.0)).abs() < 1e-12);
+    }
+
+    #[test]
     fn agrees_with_choosing_from_the_full_evaluation() {
         let trace = synth::bursty_day(9, 1, 5);
         let grid = Grid {

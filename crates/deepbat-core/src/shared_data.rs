@@ -21,8 +21,14 @@ pub fn shared_dir(user: &str) -> Option<PathBuf> {
     }
     let looked_at = dir.join("traces");
     if std::env::var_os(REQUIRE_VARIABLE).is_some() {
-        panic!("{REQUIRE_VARIABLE} is set but {} was not found", looked_at.display());
+        panic!(
+            "{REQUIRE_VARIABLE} is set but {} was not found",
+            looked_at.display()
+        );
     }
-    println!("skipped {user}: {} not found (a fresh clone has no shared data)", looked_at.display());
+    println!(
+        "skipped {user}: {} not found (a fresh clone has no shared data)",
+        looked_at.display()
+    );
     None
 }
