@@ -1,0 +1,372 @@
+//! Command-line arguments, parsed raw by clap and then validated into the core's types.
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use deepbat_core::trace::{self, Format, LoadOptions, Trace};
+use deepbat_core::units::parse_duration;
+use deepbat_core::{Grid, Pricing, ProfileSpec};
+use std::path::PathBuf;
+
+/// Choose the cheapest serverless batching configuration that meets a latency SLO.
+#[derive(Debug, Parser)]
+#[command(name = "deepbat", version, about)]
+pub struct Cli {
+    /// Log more (-v for debug, -vv for trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect arrival traces.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// Simulate one configuration over a trace.
+    Simulate(SimulateArgs),
+    /// Train the surrogate on windows of a trace.
+    Train(TrainArgs),
+    /// Choose a configuration for the last window of a trace with a trained surrogate.
+    Optimize(OptimizeArgs),
+    /// Replay policies over a trace, causally, and score their choices.
+    Replay(ReplayArgs),
+    /// Run the whole job on a synthetic bursty trace with the shipped model.
+    Demo(DemoArgs),
+    /// Write a seeded synthetic bursty trace as a `gaps` file.
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Count, duration, rate, SCV and lag-1 autocorrelation, overall and per hour.
+    Stats(StatsArgs),
+}
+
+/// Where arrivals come from.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Trace file(s); several are concatenated in the order given.
+    #[arg(long = "trace", required = true, num_args = 1..)]
+    pub paths: Vec<PathBuf>,
+    /// gaps, timestamps, azure-minute, per-second or csv.
+    #[arg(long)]
+    pub format: String,
+    /// azure-minute: one function by its HashFunction (default: all summed).
+    #[arg(long)]
+    pub function: Option<String>,
+    /// csv: the timestamp column.
+    #[arg(long)]
+    pub column: Option<String>,
+    /// csv: s, ms, us, ns or datetime.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Seed of the rule that spreads counted arrivals inside their minute or second.
+    #[arg(long, default_value_t = 0)]
+    pub spread_seed: u64,
+}
+
+impl TraceArgs {
+    /// Loads the trace, logging what was read.
+    pub fn load(&self) -> Result<Trace> {
+        let format: Format = self.format.parse().map_err(|e| anyhow!("--format: {e}"))?;
+        let mut options = LoadOptions::new(format);
+        options.seed = self.spread_seed;
+        options.function.clone_from(&self.function);
+        options.column.clone_from(&self.column);
+        options.unit.clone_from(&self.unit);
+        let trace = trace::load(&self.paths, &options)?;
+        tracing::info!(
+            arrivals = trace.len(),
+            files = self.paths.len(),
+            "trace loaded"
+        );
+        Ok(trace)
+    }
+}
+
+/// The serverless setting: profile, pricing and grid.
+#[derive(Debug, Args)]
+pub struct SettingArgs {
+    /// Service profile TOML (default: the synthetic default profile).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Pricing preset: x86 or arm64.
+    #[arg(long, default_value = "x86")]
+    pub pricing: String,
+    /// Billing granularity in milliseconds (1 today; 100 before December 2020).
+    #[arg(long, default_value_t = 1)]
+    pub billing_ms: u32,
+    /// Grid TOML with memory_mb, batch_sizes and timeouts_ms (default: 28,224 configurations).
+    #[arg(long)]
+    pub grid: Option<PathBuf>,
+}
+
+impl SettingArgs {
+    pub fn profile(&self) -> Result<ProfileSpec> {
+        match &self.profile {
+            Some(path) => Ok(ProfileSpec::load(path)?),
+            None => Ok(ProfileSpec::default()),
+        }
+    }
+
+    pub fn pricing(&self) -> Result<Pricing> {
+        let mut pricing = Pricing::preset(&self.pricing)
+            .ok_or_else(|| anyhow!("--pricing '{}': use x86 or arm64", self.pricing))?;
+        if self.billing_ms == 0 {
+            bail!("--billing-ms 0: the billing granularity must be at least 1 ms");
+        }
+        pricing.granularity_ms = self.billing_ms;
+        Ok(pricing)
+    }
+
+    pub fn grid(&self) -> Result<Grid> {
+        match &self.grid {
+            Some(path) => Ok(Grid::load(path)?),
+            None => Ok(Grid::default()),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    #[command(flatten)]
+    pub setting: SettingArgs,
+    /// Function memory, MB (128..=10240).
+    #[arg(long)]
+    pub memory: u32,
+    /// Largest batch size (at least 1).
+    #[arg(long)]
+    pub batch: u32,
+    /// Batch timeout, e.g. 50ms.
+    #[arg(long, value_parser = duration)]
+    pub timeout: f64,
+    /// Only these hours of the trace, inclusive: A..B.
+    #[arg(long, value_parser = hours)]
+    pub hours: Option<(u32, u32)>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    #[command(flatten)]
+    pub setting: SettingArgs,
+    /// Hours of the trace to train on, inclusive: A..B.
+    #[arg(long, value_parser = hours)]
+    pub hours: (u32, u32),
+    /// Model directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Training windows to sample.
+    #[arg(long, default_value_t = 4000)]
+    pub samples: usize,
+    /// Largest number of epochs (training stops early when validation stops improving).
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Seed of sampling, initialisation and shuffling.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Label each window by the next window's simulation instead of its own.
+    #[arg(long)]
+    pub label_next: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    /// Model directory written by `deepbat train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Latency SLO, e.g. 100ms.
+    #[arg(long, value_parser = duration)]
+    pub slo: f64,
+    /// Percentile the SLO applies to: 50, 90, 95 or 99.
+    #[arg(long, default_value_t = 95.0, value_parser = percentile)]
+    pub percentile: f64,
+    /// Safety factor: feasible when predicted latency * (1 + gamma) <= SLO.
+    #[arg(long, default_value_t = 0.0)]
+    pub gamma: f64,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    /// Hours to replay, inclusive: A..B.
+    #[arg(long, value_parser = hours)]
+    pub hours: (u32, u32),
+    /// Model directory (needed by the deepbat policy).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub setting: SettingArgs,
+    /// Latency SLO, e.g. 100ms.
+    #[arg(long, value_parser = duration)]
+    pub slo: f64,
+    /// Percentile the SLO applies to: 50, 90, 95 or 99.
+    #[arg(long, default_value_t = 95.0, value_parser = percentile)]
+    pub percentile: f64,
+    /// Safety factor of the deepbat policy.
+    #[arg(long, default_value_t = 0.0)]
+    pub gamma: f64,
+    /// Comma-separated policies: oracle, sim-last, deepbat, static.
+    #[arg(long, default_value = "oracle,sim-last,deepbat", value_delimiter = ',')]
+    pub policies: Vec<String>,
+    /// The configuration of the static policy, as MEMORY,BATCH,TIMEOUT (e.g. 2048,4,10ms).
+    #[arg(long)]
+    pub static_config: Option<String>,
+    /// Directory for windows.csv and hours.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the synthetic trace.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Hours of synthetic traffic to replay (one more hour is generated as history).
+    #[arg(long, default_value_t = 1)]
+    pub hours: u32,
+    /// Model directory (default: the model shipped in the repository).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Latency SLO.
+    #[arg(long, default_value = "100ms", value_parser = duration)]
+    pub slo: f64,
+    /// Also write windows.csv and hours.csv here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Hours of traffic.
+    #[arg(long, default_value_t = 24)]
+    pub hours: u32,
+    /// Hour of the day the trace starts at (sets the diurnal rate).
+    #[arg(long, default_value_t = 0)]
+    pub first_hour: u32,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output file (gzip when it ends in .gz).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn duration(text: &str) -> Result<f64, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
+
+fn percentile(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    if deepbat_core::PERCENTILES.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not one of 50, 90, 95, 99"))
+    }
+}
+
+/// Parses an inclusive hour range `A..B` (also `A..=B`, `A-B`, or one hour `A`).
+pub fn hours(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{text}' is not an hour range like 0..11 (both ends included)");
+    let (a, b) = if let Some((a, b)) = text.split_once("..=") {
+        (a, b)
+    } else if let Some((a, b)) = text.split_once("..") {
+        (a, b)
+    } else if let Some((a, b)) = text.split_once('-') {
+        (a, b)
+    } else {
+        (text, text)
+    };
+    let first: u32 = a.trim().parse().map_err(|_| bad())?;
+    let last: u32 = b.trim().parse().map_err(|_| bad())?;
+    if last < first {
+        return Err(format!(
+            "'{text}': the last hour {last} is before the first {first}"
+        ));
+    }
+    Ok((first, last))
+}
+
+/// Parses `MEMORY,BATCH,TIMEOUT`.
+pub fn static_config(text: &str) -> Result<deepbat_core::Config> {
+    let parts: Vec<&str> = text.split(',').collect();
+    let [m, b, t] = parts.as_slice() else {
+        bail!("--static-config '{text}': expected MEMORY,BATCH,TIMEOUT such as 2048,4,10ms");
+    };
+    let config = deepbat_core::Config {
+        memory_mb: m
+            .trim()
+            .parse()
+            .with_context(|| format!("--static-config memory '{m}'"))?,
+        batch_size: b
+            .trim()
+            .parse()
+            .with_context(|| format!("--static-config batch '{b}'"))?,
+        timeout: parse_duration(t)?,
+    };
+    check_config(&config)?;
+    Ok(config)
+}
+
+/// Rejects a configuration outside Lambda's limits.
+pub fn check_config(config: &deepbat_core::Config) -> Result<()> {
+    if !(128..=10240).contains(&config.memory_mb) {
+        bail!(
+            "memory {} MB is outside Lambda's 128..=10240",
+            config.memory_mb
+        );
+    }
+    if config.batch_size == 0 {
+        bail!("batch size 0: a batch holds at least one request");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hour_ranges() {
+        assert_eq!(hours("0..11"), Ok((0, 11)));
+        assert_eq!(hours("12..=22"), Ok((12, 22)));
+        assert_eq!(hours("3-4"), Ok((3, 4)));
+        assert_eq!(hours("5"), Ok((5, 5)));
+        assert!(hours("4..2").is_err());
+        assert!(hours("a..b").is_err());
+    }
+
+    #[test]
+    fn static_configs() {
+        let c = static_config("2048,4,10ms").unwrap();
+        assert_eq!((c.memory_mb, c.batch_size), (2048, 4));
+        assert!((c.timeout - 0.01).abs() < 1e-15);
+        assert!(static_config("64,4,10ms").is_err());
+        assert!(static_config("2048,0,10ms").is_err());
+        assert!(static_config("2048,4").is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per command.
+
+pub mod demo;
+pub mod optimize;
+pub mod replay;
+pub mod simulate;
+pub mod synth;
+pub mod trace;
+pub mod train;

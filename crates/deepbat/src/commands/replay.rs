@@ -1,0 +1,170 @@
+//! `deepbat replay`: run policies over a trace causally and write what they did.
+
+use crate::cli::{ReplayArgs, static_config};
+use crate::output::{Outputs, csv_bytes, progress};
+use crate::surrogate_policy::SurrogatePolicy;
+use anyhow::{Context, Result, bail};
+use deepbat_core::optimizer::Objective;
+use deepbat_core::policy::{Decision, Oracle, Policy, Setting, SimLast, Static};
+use deepbat_core::replay::{self, Report};
+use deepbat_core::trace::Trace;
+use deepbat_core::{Config, Grid};
+use deepbat_model::Bundle;
+use std::path::{Path, PathBuf};
+
+/// Names `--policies` accepts.
+const POLICIES: [&str; 4] = ["oracle", "sim-last", "deepbat", "static"];
+
+pub fn run(args: &ReplayArgs) -> Result<()> {
+    let objective = Objective {
+        slo: args.slo,
+        percentile: args.percentile,
+        gamma: args.gamma,
+    };
+    for name in &args.policies {
+        if !POLICIES.contains(&name.as_str()) {
+            bail!(
+                "--policies: unknown policy '{name}'; known: {}",
+                POLICIES.join(", ")
+            );
+        }
+    }
+    let wants = |name: &str| args.policies.iter().any(|p| p == name);
+    let fixed = match (&args.static_config, wants("static")) {
+        (Some(text), _) => Some(static_config(text)?),
+        (None, true) => bail!("the static policy needs --static-config MEMORY,BATCH,TIMEOUT"),
+        (None, false) => None,
+    };
+
+    // The model, when given, fixes the grid, profile and pricing of the whole replay.
+    let bundle = match &args.model {
+        Some(dir) => Some(Bundle::load(dir)?),
+        None if wants("deepbat") => bail!("the deepbat policy needs --model DIR"),
+        None => None,
+    };
+    let mut setting = Setting {
+        grid: args.setting.grid()?,
+        profile: args.setting.profile()?,
+        pricing: args.setting.pricing()?,
+        objective,
+        window: 256,
+    };
+    if let Some(bundle) = &bundle {
+        adopt_model_setting(&mut setting, bundle, &args.setting)?;
+    }
+
+    let trace = args.trace.load()?;
+    let mut policies = build_policies(&args.policies, bundle, fixed, &setting);
+    let report = replay_and_report(
+        &trace,
+        (args.hours.0, args.hours.1),
+        &setting,
+        &mut policies,
+    )?;
+    write_report(&report, &args.out)?;
+    println!("{}", replay::summary_table(&report.overall));
+    println!(
+        "wrote {} and {}",
+        args.out.join("windows.csv").display(),
+        args.out.join("hours.csv").display()
+    );
+    Ok(())
+}
+
+/// Takes the model's grid, profile, pricing and window; a conflicting explicit choice is an
+/// error, since the surrogate only knows the setting it was trained for.
+pub fn adopt_model_setting(
+    setting: &mut Setting,
+    bundle: &Bundle,
+    explicit: &crate::cli::SettingArgs,
+) -> Result<()> {
+    if explicit.profile.is_some() && &setting.profile != bundle.profile() {
+        bail!("--profile differs from the profile the model was trained for");
+    }
+    if explicit.grid.is_some() && &setting.grid != bundle.grid() {
+        bail!("--grid differs from the grid the model was trained for");
+    }
+    setting.grid = bundle.grid().clone();
+    setting.profile = bundle.profile().clone();
+    setting.pricing = *bundle.pricing();
+    setting.window = bundle.window();
+    Ok(())
+}
+
+/// Policies in the order asked for.
+pub fn build_policies(
+    names: &[String],
+    bundle: Option<Bundle>,
+    fixed: Option<Config>,
+    setting: &Setting,
+) -> Vec<Box<dyn Policy>> {
+    let mut bundle = bundle;
+    names
+        .iter()
+        .filter_map(|name| -> Option<Box<dyn Policy>> {
+            match name.as_str() {
+                "oracle" => Some(Box::new(Oracle)),
+                "sim-last" => Some(Box::new(SimLast)),
+                "static" => fixed.map(|c| Box::new(Static(c)) as Box<dyn Policy>),
+                "deepbat" => bundle.take().map(|b| {
+                    let fallback = Decision {
+                        config: safest(&setting.grid),
+                        feasible: false,
+                        expected: None,
+                    };
+                    Box::new(SurrogatePolicy::new(b, setting.objective, fallback))
+                        as Box<dyn Policy>
+                }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The configuration used before a full window has arrived: most memory, no batching.
+fn safest(grid: &Grid) -> Config {
+    Config {
+        memory_mb: grid.memory_mb.iter().copied().max().unwrap_or(1769),
+        batch_size: grid.batch_sizes.iter().copied().min().unwrap_or(1),
+        timeout: grid.timeouts.iter().copied().fold(f64::INFINITY, f64::min),
+    }
+}
+
+/// Runs the replay with a progress bar.
+pub fn replay_and_report(
+    trace: &Trace,
+    hours: (u32, u32),
+    setting: &Setting,
+    policies: &mut [Box<dyn Policy>],
+) -> Result<Report> {
+    let windows = replay::windows(trace, hours, setting.window).len();
+    if windows == 0 {
+        bail!(
+            "hours {}..{} hold no complete window of {} arrivals after the first {} arrivals",
+            hours.0,
+            hours.1,
+            setting.window,
+            setting.window + 1
+        );
+    }
+    tracing::info!(windows, policies = policies.len(), "replaying");
+    let bar = progress(replay::progress_steps(windows, policies.len()), "replay");
+    let report = replay::run(trace, hours, setting, policies, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// Writes `windows.csv` and `hours.csv` into `dir`, both or neither.
+pub fn write_report(report: &Report, dir: &Path) -> Result<()> {
+    let mut outputs = Outputs::default();
+    outputs.stage(&dir.join("windows.csv"), &csv_bytes(&report.windows)?)?;
+    outputs.stage(&dir.join("hours.csv"), &csv_bytes(&report.hours)?)?;
+    outputs
+        .commit()
+        .with_context(|| format!("writing the replay into {}", dir.display()))
+}
+
+/// The default model directory shipped in the repository.
+pub fn shipped_model() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default")
+}

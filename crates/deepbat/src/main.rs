@@ -1,0 +1,48 @@
+//! The `deepbat` command: one `match` over the modes; each mode lives in `commands/`.
+
+mod cli;
+mod commands;
+mod output;
+mod surrogate_policy;
+
+use clap::Parser;
+use cli::{Cli, Command, TraceCommand};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Trace(TraceCommand::Stats(args)) => commands::trace::stats(&args),
+        Command::Simulate(args) => commands::simulate::run(&args),
+        Command::Train(args) => commands::train::run(&args),
+        Command::Optimize(args) => commands::optimize::run(&args),
+        Command::Replay(args) => commands::replay::run(&args),
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Synth(args) => commands::synth::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line: the error and its causes, no backtrace.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr so that stdout stays clean for tables and JSON.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

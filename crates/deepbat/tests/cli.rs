@@ -1,0 +1,266 @@
+//! End-to-end checks of the `deepbat` command as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn deepbat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deepbat"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the deepbat binary runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs a command that must fail and returns its stderr.
+fn failure(args: &[&str]) -> String {
+    let output = deepbat(args);
+    assert!(!output.status.success(), "expected failure of {args:?}");
+    let text = stderr(&output);
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+#[test]
+fn simulate_json_matches_a_hand_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    // Arrivals at 0.5, 0.51, 0.52 and 2.0 s; B = 2, T = 50 ms, 1769 MB, default profile.
+    // Batches: {0.5, 0.51} full at 0.51; {0.52} times out at 0.57; {2.0} times out at 2.05.
+    // s(1769, 1) = 0.015, s(1769, 2) = 0.002 + 0.001 + 0.004 + 0.017 = 0.024.
+    // Latencies: 0.034, 0.024, 0.065, 0.065 -> p50 (rank 2) 0.034, p90/p95/p99 0.065.
+    let trace = write(dir.path(), "gaps.txt", "0.5\n0.01\n0.01\n1.48\n");
+    let out = deepbat(&[
+        "simulate",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--memory",
+        "1769",
+        "--batch",
+        "2",
+        "--timeout",
+        "50ms",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let close = |key: &str, want: f64| {
+        let got = json[key].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{key}: {got} vs {want}");
+    };
+    assert_eq!(json["requests"], 4);
+    close("p50", 0.034);
+    close("p90", 0.065);
+    close("p95", 0.065);
+    close("p99", 0.065);
+    close("mean_batch", 4.0 / 3.0);
+    // Cost: GB-s price * 1769/1024 * (0.024 + 0.015 + 0.015) + 3 * 2e-7, over 4 requests.
+    let expected = (0.000_016_666_7 * 1769.0 / 1024.0 * 0.054 + 3.0 * 2e-7) / 4.0;
+    let got = json["cost_per_request"].as_f64().unwrap();
+    assert!((got - expected).abs() < 1e-15, "{got} vs {expected}");
+}
+
+#[test]
+fn bad_traces_name_file_line_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("empty.txt", "", "gaps", vec!["empty.txt"]),
+        (
+            "negative.txt",
+            "0.1\n0.2\n-0.3\n",
+            "gaps",
+            vec!["negative.txt", "line 3", "-0.3"],
+        ),
+        (
+            "text.txt",
+            "0.1\nabc\n",
+            "gaps",
+            vec!["text.txt", "line 2", "abc"],
+        ),
+        (
+            "unsorted.txt",
+            "1.0\n3.0\n2.5\n",
+            "timestamps",
+            vec!["unsorted.txt", "line 3", "2.5"],
+        ),
+    ];
+    for (name, text, format, needles) in cases {
+        let path = write(dir.path(), name, text);
+        let err = failure(&[
+            "simulate",
+            "--trace",
+            path.to_str().unwrap(),
+            "--format",
+            format,
+            "--memory",
+            "1024",
+            "--batch",
+            "4",
+            "--timeout",
+            "10ms",
+        ]);
+        for needle in needles {
+            assert!(
+                err.contains(needle),
+                "{name}: '{needle}' missing from: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_arguments_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write(dir.path(), "gaps.txt", "0.1\n0.1\n");
+    let t = trace.to_str().unwrap();
+    let err = failure(&[
+        "simulate",
+        "--trace",
+        t,
+        "--format",
+        "gaps",
+        "--memory",
+        "64",
+        "--batch",
+        "4",
+        "--timeout",
+        "1ms",
+    ]);
+    assert!(err.contains("64 MB"), "{err}");
+    let err = failure(&[
+        "simulate",
+        "--trace",
+        t,
+        "--format",
+        "gaps",
+        "--memory",
+        "1024",
+        "--batch",
+        "4",
+        "--timeout",
+        "soon",
+    ]);
+    assert!(err.contains("soon"), "{err}");
+    let err = failure(&[
+        "simulate",
+        "--trace",
+        t,
+        "--format",
+        "bogus",
+        "--memory",
+        "1024",
+        "--batch",
+        "4",
+        "--timeout",
+        "1ms",
+    ]);
+    assert!(err.contains("bogus"), "{err}");
+}
+
+#[test]
+fn a_failed_replay_leaves_no_output_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write(dir.path(), "gaps.txt", &"0.01\n".repeat(2000));
+    let out = dir.path().join("out");
+    let err = failure(&[
+        "replay",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--hours",
+        "0..0",
+        "--slo",
+        "100ms",
+        "--policies",
+        "oracle,nonsense",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(err.contains("nonsense"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn replay_writes_both_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = dir.path().join("synth.txt");
+    let made = deepbat(&[
+        "synth",
+        "--hours",
+        "1",
+        "--seed",
+        "3",
+        "--out",
+        synth.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let grid = write(
+        dir.path(),
+        "grid.toml",
+        "memory_mb = [512, 1769, 3008]\nbatch_sizes = [1, 2, 4, 8]\ntimeouts_ms = [0, 5, 20]\n",
+    );
+    let out = dir.path().join("out");
+    let run = deepbat(&[
+        "replay",
+        "--trace",
+        synth.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--hours",
+        "0..0",
+        "--slo",
+        "100ms",
+        "--policies",
+        "oracle,sim-last,static",
+        "--static-config",
+        "3008,1,0ms",
+        "--grid",
+        grid.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let windows = std::fs::read_to_string(out.join("windows.csv")).unwrap();
+    let header = windows.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "policy,hour,window,memory_mb,batch_size,timeout_s,p95,cost_per_request,oracle_cost_per_request,violated"
+    );
+    let hours = std::fs::read_to_string(out.join("hours.csv")).unwrap();
+    assert_eq!(
+        hours.lines().next().unwrap(),
+        "policy,hour,windows,vcr_percent,cost_per_request,oracle_cost_per_request,mean_decision_ms"
+    );
+    // Three policies over the same windows; the oracle never costs more than sim-last on a
+    // window where sim-last met the SLO.
+    let rows: Vec<Vec<String>> = windows
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    let per_policy = |name: &str| rows.iter().filter(|r| r[0] == name).count();
+    assert!(per_policy("oracle") > 10);
+    assert_eq!(per_policy("oracle"), per_policy("sim-last"));
+    assert_eq!(per_policy("oracle"), per_policy("static"));
+    for row in rows.iter().filter(|r| r[9] == "false") {
+        let cost: f64 = row[7].parse().unwrap();
+        let oracle: f64 = row[8].parse().unwrap();
+        assert!(cost >= oracle * (1.0 - 1e-12), "{row:?}");
+    }
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("oracle") && stdout.contains("VCR"),
+        "{stdout}"
+    );
+}
