@@ -253,6 +253,9 @@ pub struct DemoArgs {
     /// Latency SLO.
     #[arg(long, default_value = "100ms", value_parser = duration)]
     pub slo: f64,
+    /// Safety factor of the deepbat policy: feasible when predicted latency * (1 + gamma) <= SLO.
+    #[arg(long, default_value_t = 0.0)]
+    pub gamma: f64,
     /// Also write windows.csv and hours.csv here.
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -32,7 +32,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         window: bundle.window(),
     };
     let names: Vec<String> = ["oracle", "sim-last", "deepbat"].map(String::from).to_vec();
-    let mut policies = build_policies(&names, Some(bundle), None, &setting);
+    let mut policies = build_policies(&names, Some(bundle), None, &setting, args.gamma);
     let report = replay_and_report(&trace, (1, args.hours), &setting, &mut policies)?;
     if let Some(out) = &args.out {
         write_report(&report, out)?;

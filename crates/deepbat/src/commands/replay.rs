@@ -16,11 +16,18 @@ use std::path::{Path, PathBuf};
 const POLICIES: [&str; 4] = ["oracle", "sim-last", "deepbat", "static"];
 
 pub fn run(args: &ReplayArgs) -> Result<()> {
+    // The SLO every window is judged by; gamma only makes the deepbat policy careful.
     let objective = Objective {
         slo: args.slo,
         percentile: args.percentile,
-        gamma: args.gamma,
+        gamma: 0.0,
     };
+    if !(0.0..10.0).contains(&args.gamma) {
+        bail!(
+            "--gamma {}: use a safety factor in 0..10 (0.1 means a 10 % margin)",
+            args.gamma
+        );
+    }
     for name in &args.policies {
         if !POLICIES.contains(&name.as_str()) {
             bail!(
@@ -54,7 +61,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     }
 
     let trace = args.trace.load()?;
-    let mut policies = build_policies(&args.policies, bundle, fixed, &setting);
+    let mut policies = build_policies(&args.policies, bundle, fixed, &setting, args.gamma);
     let report = replay_and_report(
         &trace,
         (args.hours.0, args.hours.1),
@@ -97,7 +104,12 @@ pub fn build_policies(
     bundle: Option<Bundle>,
     fixed: Option<Config>,
     setting: &Setting,
+    gamma: f64,
 ) -> Vec<Box<dyn Policy>> {
+    let careful = Objective {
+        gamma,
+        ..setting.objective
+    };
     let mut bundle = bundle;
     names
         .iter()
@@ -112,8 +124,7 @@ pub fn build_policies(
                         feasible: false,
                         expected: None,
                     };
-                    Box::new(SurrogatePolicy::new(b, setting.objective, fallback))
-                        as Box<dyn Policy>
+                    Box::new(SurrogatePolicy::new(b, careful, fallback)) as Box<dyn Policy>
                 }),
                 _ => None,
             }
