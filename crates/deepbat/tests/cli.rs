@@ -274,16 +274,40 @@ fn shipped_model() -> PathBuf {
 fn optimize_scores_the_whole_grid_with_the_shipped_model() {
     let dir = tempfile::tempdir().unwrap();
     let synth = dir.path().join("synth.txt.gz");
-    let made = deepbat(&["synth", "--hours", "1", "--seed", "9", "--out", synth.to_str().unwrap()]);
+    let made = deepbat(&[
+        "synth",
+        "--hours",
+        "1",
+        "--seed",
+        "9",
+        "--out",
+        synth.to_str().unwrap(),
+    ]);
     assert!(made.status.success(), "{}", stderr(&made));
     let model = shipped_model();
     let out = deepbat(&[
-        "optimize", "--model", model.to_str().unwrap(), "--trace", synth.to_str().unwrap(),
-        "--format", "gaps", "--slo", "100ms", "--json",
+        "optimize",
+        "--model",
+        model.to_str().unwrap(),
+        "--trace",
+        synth.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--slo",
+        "100ms",
+        "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["memory_mb", "batch_size", "timeout_s", "predicted_p95", "predicted_cost", "feasible", "decision_ms"] {
+    for key in [
+        "memory_mb",
+        "batch_size",
+        "timeout_s",
+        "predicted_p95",
+        "predicted_cost",
+        "feasible",
+        "decision_ms",
+    ] {
         assert!(!json[key].is_null(), "{key} missing in {json}");
     }
     assert_eq!(json["configurations"], 28_224);
@@ -295,8 +319,15 @@ fn optimize_scores_the_whole_grid_with_the_shipped_model() {
     // Too short a trace for one window is refused with the numbers that explain why.
     let short = write(dir.path(), "short.txt", &"0.01\n".repeat(100));
     let err = failure(&[
-        "optimize", "--model", model.to_str().unwrap(), "--trace", short.to_str().unwrap(),
-        "--format", "gaps", "--slo", "100ms",
+        "optimize",
+        "--model",
+        model.to_str().unwrap(),
+        "--trace",
+        short.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--slo",
+        "100ms",
     ]);
     assert!(err.contains("100 arrivals") && err.contains("257"), "{err}");
 }
@@ -307,6 +338,9 @@ fn demo_runs_with_no_input() {
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for policy in ["oracle", "sim-last", "deepbat"] {
-        assert!(stdout.lines().any(|l| l.starts_with(policy)), "{policy} missing: {stdout}");
+        assert!(
+            stdout.lines().any(|l| l.starts_with(policy)),
+            "{policy} missing: {stdout}"
+        );
     }
 }

@@ -217,12 +217,7 @@ mod tests {
     use flate2::write::GzEncoder;
 
     use super::*;
-
-    fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
+    use crate::trace::test_files::{fixture, write};
 
     fn write_gz(dir: &Path, name: &str, contents: &str) -> PathBuf {
         let path = dir.join(name);
@@ -230,12 +225,6 @@ mod tests {
         encoder.write_all(contents.as_bytes()).unwrap();
         encoder.finish().unwrap();
         path
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/trace")
-            .join(name)
     }
 
     #[test]

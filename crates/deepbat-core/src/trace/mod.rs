@@ -13,6 +13,8 @@ mod load;
 pub mod spread;
 mod stats;
 mod table;
+#[cfg(test)]
+mod test_files;
 mod text;
 
 use serde::Serialize;

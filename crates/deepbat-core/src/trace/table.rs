@@ -335,18 +335,7 @@ mod tests {
 
     use super::*;
     use crate::trace::spread::spreading_rng;
-
-    fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/trace")
-            .join(name)
-    }
+    use crate::trace::test_files::{fixture, write};
 
     fn azure(paths: &[PathBuf], function: Option<&str>) -> Result<Vec<f64>, TraceError> {
         let mut rng = spreading_rng(4);

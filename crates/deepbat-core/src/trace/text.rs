@@ -313,22 +313,10 @@ fn exponent_decimals(text: &str) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use super::*;
     use crate::trace::spread::spreading_rng;
-
-    fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/trace")
-            .join(name)
-    }
+    use crate::trace::test_files::{fixture, write};
 
     fn gaps(path: &Path) -> Result<Vec<f64>, TraceError> {
         let mut arrivals = Vec::new();
