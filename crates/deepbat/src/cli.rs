@@ -199,9 +199,10 @@ pub struct OptimizeArgs {
     /// Percentile the SLO applies to: 50, 90, 95 or 99.
     #[arg(long, default_value_t = 95.0, value_parser = percentile)]
     pub percentile: f64,
-    /// Safety factor: feasible when predicted latency * (1 + gamma) <= SLO.
-    #[arg(long, default_value_t = 0.0)]
-    pub gamma: f64,
+    /// Safety factor: feasible when predicted latency * (1 + gamma) <= SLO. `auto` uses the
+    /// model's validation MAPE of that percentile (the paper's rule); a number sets it.
+    #[arg(long, default_value = "auto", value_parser = gamma)]
+    pub gamma: Gamma,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -225,9 +226,10 @@ pub struct ReplayArgs {
     /// Percentile the SLO applies to: 50, 90, 95 or 99.
     #[arg(long, default_value_t = 95.0, value_parser = percentile)]
     pub percentile: f64,
-    /// Safety factor of the deepbat policy.
-    #[arg(long, default_value_t = 0.0)]
-    pub gamma: f64,
+    /// Safety factor of the deepbat policy: feasible when predicted latency * (1 + gamma) <= SLO. `auto` uses the
+    /// model's validation MAPE of that percentile (the paper's rule); a number sets it.
+    #[arg(long, default_value = "auto", value_parser = gamma)]
+    pub gamma: Gamma,
     /// Comma-separated policies: oracle, sim-last, deepbat, static.
     #[arg(long, default_value = "oracle,sim-last,deepbat", value_delimiter = ',')]
     pub policies: Vec<String>,
@@ -253,9 +255,10 @@ pub struct DemoArgs {
     /// Latency SLO.
     #[arg(long, default_value = "100ms", value_parser = duration)]
     pub slo: f64,
-    /// Safety factor of the deepbat policy: feasible when predicted latency * (1 + gamma) <= SLO.
-    #[arg(long, default_value_t = 0.0)]
-    pub gamma: f64,
+    /// Safety factor of the deepbat policy: feasible when predicted latency * (1 + gamma) <= SLO. `auto` uses the
+    /// model's validation MAPE of that percentile (the paper's rule); a number sets it.
+    #[arg(long, default_value = "auto", value_parser = gamma)]
+    pub gamma: Gamma,
     /// Also write windows.csv and hours.csv here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -275,6 +278,47 @@ pub struct SynthArgs {
     /// Output file (gzip when it ends in .gz).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// The deepbat policy's safety factor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gamma {
+    /// The model's validation MAPE of the SLO percentile, as a fraction.
+    Auto,
+    Fixed(f64),
+}
+
+impl Gamma {
+    /// The factor to use with `bundle` for the SLO `percentile`.
+    pub fn resolve(self, bundle: &deepbat_model::Bundle, percentile: f64) -> f64 {
+        match self {
+            Self::Fixed(value) => value,
+            Self::Auto => {
+                // Outputs are cost, p50, p90, p95, p99.
+                let index = 1 + deepbat_core::PERCENTILES
+                    .iter()
+                    .position(|&p| p == percentile)
+                    .unwrap_or(2);
+                let mape = bundle.meta().training.validation_mape[index];
+                if mape.is_finite() { mape / 100.0 } else { 0.0 }
+            }
+        }
+    }
+}
+
+fn gamma(text: &str) -> Result<Gamma, String> {
+    if text == "auto" {
+        return Ok(Gamma::Auto);
+    }
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is neither auto nor a number"))?;
+    if !(0.0..10.0).contains(&value) {
+        return Err(format!(
+            "{value}: use a safety factor in 0..10 (0.1 means a 10 % margin)"
+        ));
+    }
+    Ok(Gamma::Fixed(value))
 }
 
 fn duration(text: &str) -> Result<f64, String> {

@@ -23,7 +23,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
     let objective = Objective {
         slo: args.slo,
         percentile: args.percentile,
-        gamma: args.gamma,
+        gamma: args.gamma.resolve(&bundle, args.percentile),
     };
     let tail = &trace.arrivals[trace.len() - window - 1..];
     let gaps: Vec<f64> = tail.windows(2).map(|w| w[1] - w[0]).collect();
@@ -44,6 +44,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
             "predicted_cost": choice.expected.cost_per_request,
             "feasible": choice.feasible,
             "decision_ms": decision_ms,
+            "gamma": objective.gamma,
             "configurations": bundle.grid().len(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -63,7 +64,10 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
             "predicted cost    ${:.6e} per request",
             choice.expected.cost_per_request
         );
-        println!("feasible          {}", choice.feasible);
+        println!(
+            "feasible          {} (safety factor gamma {:.4})",
+            choice.feasible, objective.gamma
+        );
         println!(
             "decision time     {decision_ms:.3} ms ({} configurations)",
             bundle.grid().len()

@@ -1,6 +1,6 @@
 //! `deepbat replay`: run policies over a trace causally and write what they did.
 
-use crate::cli::{ReplayArgs, static_config};
+use crate::cli::{Gamma, ReplayArgs, static_config};
 use crate::output::{Outputs, csv_bytes, progress};
 use crate::surrogate_policy::SurrogatePolicy;
 use anyhow::{Context, Result, bail};
@@ -22,12 +22,6 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         percentile: args.percentile,
         gamma: 0.0,
     };
-    if !(0.0..10.0).contains(&args.gamma) {
-        bail!(
-            "--gamma {}: use a safety factor in 0..10 (0.1 means a 10 % margin)",
-            args.gamma
-        );
-    }
     for name in &args.policies {
         if !POLICIES.contains(&name.as_str()) {
             bail!(
@@ -104,12 +98,8 @@ pub fn build_policies(
     bundle: Option<Bundle>,
     fixed: Option<Config>,
     setting: &Setting,
-    gamma: f64,
+    gamma: Gamma,
 ) -> Vec<Box<dyn Policy>> {
-    let careful = Objective {
-        gamma,
-        ..setting.objective
-    };
     let mut bundle = bundle;
     names
         .iter()
@@ -119,6 +109,12 @@ pub fn build_policies(
                 "sim-last" => Some(Box::new(SimLast)),
                 "static" => fixed.map(|c| Box::new(Static(c)) as Box<dyn Policy>),
                 "deepbat" => bundle.take().map(|b| {
+                    let gamma = gamma.resolve(&b, setting.objective.percentile);
+                    tracing::info!(gamma, "deepbat policy safety factor");
+                    let careful = Objective {
+                        gamma,
+                        ..setting.objective
+                    };
                     let fallback = Decision {
                         config: safest(&setting.grid),
                         feasible: false,
