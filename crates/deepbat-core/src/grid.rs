@@ -15,6 +15,10 @@ pub const DEFAULT_MEMORY_MB: [u32; 21] = [
     7076, 8192, 8845, 10240,
 ];
 
+/// Largest batch size a grid may hold. Lambda's 6 MB synchronous payload limit keeps real
+/// batches far below it; the limit keeps a mistyped grid from exhausting memory.
+pub const MAX_BATCH_SIZE: u32 = 4096;
+
 /// One serverless configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -131,6 +135,11 @@ impl Grid {
                 "batch size 0: every batch size must be at least 1".into(),
             ));
         }
+        if let Some(b) = self.batch_sizes.iter().find(|b| **b > MAX_BATCH_SIZE) {
+            return Err(invalid(format!(
+                "batch size {b} is above the limit of {MAX_BATCH_SIZE}"
+            )));
+        }
         if let Some(t) = self.timeouts.iter().find(|t| !t.is_finite() || **t < 0.0) {
             return Err(invalid(format!(
                 "timeout {} ms is negative or not a number",
@@ -228,6 +237,10 @@ mod tests {
             (
                 "memory_mb = [128]\nbatch_sizes = [0]\ntimeouts_ms = [0]\n",
                 "batch size 0",
+            ),
+            (
+                "memory_mb = [128]\nbatch_sizes = [4000000000]\ntimeouts_ms = [0]\n",
+                "limit",
             ),
             (
                 "memory_mb = [128]\nbatch_sizes = [1]\ntimeouts_ms = [-5]\n",

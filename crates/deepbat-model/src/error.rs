@@ -27,6 +27,8 @@ pub enum ModelError {
     },
 
     /// `model.json` is not valid JSON of the expected shape.
+    #[error("model metadata {}: {message}", .path.display())]
+    InvalidMetadata { path: PathBuf, message: String },
     #[error("model metadata {} is malformed: {source}", .path.display())]
     Metadata {
         path: PathBuf,

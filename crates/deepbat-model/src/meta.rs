@@ -125,7 +125,59 @@ pub(crate) fn read_meta(path: &Path) -> Result<BundleMeta> {
         });
     }
     meta.architecture.validate()?;
+    check_settings(&meta, path)?;
     Ok(meta)
+}
+
+/// Longest window a model file may declare; the positional encoding is built for it.
+const MAX_WINDOW: usize = 65_536;
+
+/// Rejects a hand-edited or corrupt metadata file whose settings the tool would misuse.
+fn check_settings(meta: &BundleMeta, path: &Path) -> Result<()> {
+    let origin = path.display().to_string();
+    let invalid = |message: String| ModelError::InvalidMetadata {
+        path: path.to_path_buf(),
+        message,
+    };
+    meta.grid
+        .validate(&origin)
+        .map_err(|e| invalid(e.to_string()))?;
+    meta.profile
+        .validate(&origin)
+        .map_err(|e| invalid(e.to_string()))?;
+    let p = &meta.pricing;
+    if !(p.price_gb_s.is_finite()
+        && p.price_gb_s >= 0.0
+        && p.price_request.is_finite()
+        && p.price_request >= 0.0)
+    {
+        return Err(invalid(format!(
+            "prices {} per GB-s and {} per request must be non-negative numbers",
+            p.price_gb_s, p.price_request
+        )));
+    }
+    if p.granularity_ms == 0 {
+        return Err(invalid(
+            "billing granularity 0 ms: it must be at least 1".into(),
+        ));
+    }
+    if meta.window > MAX_WINDOW {
+        return Err(invalid(format!(
+            "window {} is longer than {MAX_WINDOW}",
+            meta.window
+        )));
+    }
+    if let Some(m) = meta
+        .training
+        .validation_mape
+        .iter()
+        .find(|m| !m.is_finite() || **m < 0.0)
+    {
+        return Err(invalid(format!(
+            "validation MAPE {m} must be a non-negative number"
+        )));
+    }
+    Ok(())
 }
 
 /// "21 memories x 32 batch sizes x 42 timeouts", for messages.

@@ -194,7 +194,7 @@ pub struct OptimizeArgs {
     #[arg(long)]
     pub model: PathBuf,
     /// Latency SLO, e.g. 100ms.
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = slo)]
     pub slo: f64,
     /// Percentile the SLO applies to: 50, 90, 95 or 99.
     #[arg(long, default_value_t = 95.0, value_parser = percentile)]
@@ -221,7 +221,7 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub setting: SettingArgs,
     /// Latency SLO, e.g. 100ms.
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = slo)]
     pub slo: f64,
     /// Percentile the SLO applies to: 50, 90, 95 or 99.
     #[arg(long, default_value_t = 95.0, value_parser = percentile)]
@@ -253,7 +253,7 @@ pub struct DemoArgs {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Latency SLO.
-    #[arg(long, default_value = "100ms", value_parser = duration)]
+    #[arg(long, default_value = "100ms", value_parser = slo)]
     pub slo: f64,
     /// Safety factor of the deepbat policy: feasible when predicted latency * (1 + gamma) <= SLO. `auto` uses the
     /// model's validation MAPE of that percentile (the paper's rule); a number sets it.
@@ -319,6 +319,21 @@ fn gamma(text: &str) -> Result<Gamma, String> {
         ));
     }
     Ok(Gamma::Fixed(value))
+}
+
+fn slo(text: &str) -> Result<f64, String> {
+    match duration(text)? {
+        value if value > 0.0 => Ok(value),
+        _ => Err(format!("'{text}': the SLO must be longer than zero")),
+    }
+}
+
+/// Fails early when `dir` exists but is not a directory, before any long work.
+pub fn check_out_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!("--out {} exists and is not a directory", dir.display());
+    }
+    Ok(())
 }
 
 fn duration(text: &str) -> Result<f64, String> {

@@ -344,3 +344,49 @@ fn demo_runs_with_no_input() {
         );
     }
 }
+
+#[test]
+fn a_tampered_model_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    for file in ["model.json", "model.bpk"] {
+        std::fs::copy(shipped_model().join(file), model.join(file)).unwrap();
+    }
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
+    let trace = write(dir.path(), "gaps.txt", &"0.01\n".repeat(400));
+    let tamper = |edit: &dyn Fn(&mut serde_json::Value), needle: &str| {
+        let mut changed = meta.clone();
+        edit(&mut changed);
+        std::fs::write(model.join("model.json"), changed.to_string()).unwrap();
+        let err = failure(&[
+            "optimize",
+            "--model",
+            model.to_str().unwrap(),
+            "--trace",
+            trace.to_str().unwrap(),
+            "--format",
+            "gaps",
+            "--slo",
+            "100ms",
+        ]);
+        assert!(err.contains("model.json") && err.contains(needle), "{err}");
+    };
+    tamper(
+        &|m| m["training"]["validation_mape"][3] = serde_json::json!(-50.0),
+        "-50",
+    );
+    tamper(
+        &|m| m["grid"]["timeouts"] = serde_json::json!([]),
+        "non-empty",
+    );
+    tamper(
+        &|m| m["grid"]["memory_mb"] = serde_json::json!([64]),
+        "64 MB",
+    );
+    tamper(
+        &|m| m["pricing"]["granularity_ms"] = serde_json::json!(0),
+        "granularity",
+    );
+}

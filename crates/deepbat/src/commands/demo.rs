@@ -5,7 +5,7 @@
 //! 100 ms SLO.
 
 use super::replay::{build_policies, replay_and_report, shipped_model, write_report};
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, check_out_dir};
 use anyhow::{Context, Result};
 use deepbat_core::optimizer::Objective;
 use deepbat_core::policy::Setting;
@@ -14,6 +14,12 @@ use deepbat_core::synth;
 use deepbat_model::Bundle;
 
 pub fn run(args: &DemoArgs) -> Result<()> {
+    if args.hours == 0 {
+        anyhow::bail!("--hours 0: replay at least one hour");
+    }
+    if let Some(out) = &args.out {
+        check_out_dir(out)?;
+    }
     let dir = args.model.clone().unwrap_or_else(shipped_model);
     let bundle =
         Bundle::load(&dir).with_context(|| format!("loading the demo model {}", dir.display()))?;

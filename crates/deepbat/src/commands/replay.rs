@@ -1,6 +1,6 @@
 //! `deepbat replay`: run policies over a trace causally and write what they did.
 
-use crate::cli::{Gamma, ReplayArgs, static_config};
+use crate::cli::{Gamma, ReplayArgs, check_out_dir, static_config};
 use crate::output::{Outputs, csv_bytes, progress};
 use crate::surrogate_policy::SurrogatePolicy;
 use anyhow::{Context, Result, bail};
@@ -22,6 +22,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         percentile: args.percentile,
         gamma: 0.0,
     };
+    check_out_dir(&args.out)?;
     for name in &args.policies {
         if !POLICIES.contains(&name.as_str()) {
             bail!(

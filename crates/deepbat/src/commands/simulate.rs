@@ -13,6 +13,9 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         timeout: args.timeout,
     };
     check_config(&config)?;
+    if args.setting.grid.is_some() {
+        bail!("--grid has no effect on simulate, which runs the one configuration given");
+    }
     let profile = args.setting.profile()?;
     let pricing = args.setting.pricing()?;
     let trace = args.trace.load()?;

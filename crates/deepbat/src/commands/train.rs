@@ -1,6 +1,6 @@
 //! `deepbat train`: label windows of a trace with the simulator and fit the surrogate.
 
-use crate::cli::TrainArgs;
+use crate::cli::{TrainArgs, check_out_dir};
 use crate::output::write_model_dir;
 use anyhow::{Result, bail};
 use deepbat_model::{
@@ -14,6 +14,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if args.samples < 10 {
         bail!("--samples {}: train on at least 10 windows", args.samples);
     }
+    check_out_dir(&args.out)?;
     if args.epochs == 0 {
         bail!("--epochs 0: train for at least one epoch");
     }
