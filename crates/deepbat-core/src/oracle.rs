@@ -73,6 +73,17 @@ pub fn best(
     // Visit from the cheapest up; stop after the cost level of the first feasible one.
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]));
+    let outcome_of = |index: usize, latencies: &mut [f64]| {
+        percentiles(
+            arrivals,
+            grid,
+            index,
+            &structures,
+            &service,
+            latencies,
+            costs[index],
+        )
+    };
     let mut latencies = vec![0.0; arrivals.len()];
     let mut outcomes = vec![None; grid.len()];
     let mut stop_cost = f64::INFINITY;
@@ -92,15 +103,7 @@ pub fn best(
         if !objective.meets(floor) {
             continue;
         }
-        let outcome = percentiles(
-            arrivals,
-            grid,
-            index,
-            &structures,
-            &service,
-            &mut latencies,
-            costs[index],
-        );
+        let outcome = outcome_of(index, &mut latencies);
         if objective.meets(outcome.percentile(objective.percentile)) && stop_cost.is_infinite() {
             stop_cost = costs[index];
         }
@@ -111,16 +114,7 @@ pub fn best(
     if stop_cost.is_infinite() {
         for (index, slot) in outcomes.iter_mut().enumerate() {
             if slot.is_none() {
-                let outcome = percentiles(
-                    arrivals,
-                    grid,
-                    index,
-                    &structures,
-                    &service,
-                    &mut latencies,
-                    costs[index],
-                );
-                *slot = Some(outcome);
+                *slot = Some(outcome_of(index, &mut latencies));
             }
         }
     }

@@ -128,6 +128,21 @@ impl SettingArgs {
     }
 }
 
+/// What a decision must meet.
+#[derive(Debug, Args)]
+pub struct ObjectiveArgs {
+    /// Latency SLO, e.g. 100ms.
+    #[arg(long, value_parser = slo)]
+    pub slo: f64,
+    /// Percentile the SLO applies to: 50, 90, 95 or 99.
+    #[arg(long, default_value_t = 95.0, value_parser = percentile)]
+    pub percentile: f64,
+    /// Safety factor of the surrogate's choices: feasible when predicted latency * (1 + gamma)
+    /// <= SLO. `auto` uses the model's validation MAPE of that percentile (the paper's rule).
+    #[arg(long, default_value = "auto", value_parser = gamma)]
+    pub gamma: Gamma,
+}
+
 #[derive(Debug, Args)]
 pub struct StatsArgs {
     #[command(flatten)]
@@ -193,16 +208,8 @@ pub struct OptimizeArgs {
     /// Model directory written by `deepbat train`.
     #[arg(long)]
     pub model: PathBuf,
-    /// Latency SLO, e.g. 100ms.
-    #[arg(long, value_parser = slo)]
-    pub slo: f64,
-    /// Percentile the SLO applies to: 50, 90, 95 or 99.
-    #[arg(long, default_value_t = 95.0, value_parser = percentile)]
-    pub percentile: f64,
-    /// Safety factor: feasible when predicted latency * (1 + gamma) <= SLO. `auto` uses the
-    /// model's validation MAPE of that percentile (the paper's rule); a number sets it.
-    #[arg(long, default_value = "auto", value_parser = gamma)]
-    pub gamma: Gamma,
+    #[command(flatten)]
+    pub objective: ObjectiveArgs,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -220,16 +227,8 @@ pub struct ReplayArgs {
     pub model: Option<PathBuf>,
     #[command(flatten)]
     pub setting: SettingArgs,
-    /// Latency SLO, e.g. 100ms.
-    #[arg(long, value_parser = slo)]
-    pub slo: f64,
-    /// Percentile the SLO applies to: 50, 90, 95 or 99.
-    #[arg(long, default_value_t = 95.0, value_parser = percentile)]
-    pub percentile: f64,
-    /// Safety factor of the deepbat policy: feasible when predicted latency * (1 + gamma) <= SLO. `auto` uses the
-    /// model's validation MAPE of that percentile (the paper's rule); a number sets it.
-    #[arg(long, default_value = "auto", value_parser = gamma)]
-    pub gamma: Gamma,
+    #[command(flatten)]
+    pub objective: ObjectiveArgs,
     /// Comma-separated policies: oracle, sim-last, deepbat, static.
     #[arg(long, default_value = "oracle,sim-last,deepbat", value_delimiter = ',')]
     pub policies: Vec<String>,

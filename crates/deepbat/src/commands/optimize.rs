@@ -21,9 +21,12 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
         );
     }
     let objective = Objective {
-        slo: args.slo,
-        percentile: args.percentile,
-        gamma: args.gamma.resolve(&bundle, args.percentile),
+        slo: args.objective.slo,
+        percentile: args.objective.percentile,
+        gamma: args
+            .objective
+            .gamma
+            .resolve(&bundle, args.objective.percentile),
     };
     let tail = &trace.arrivals[trace.len() - window - 1..];
     let gaps: Vec<f64> = tail.windows(2).map(|w| w[1] - w[0]).collect();
@@ -34,7 +37,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
     let choice = optimizer::choose(bundle.grid(), &outcomes, &objective);
     let decision_ms = started.elapsed().as_secs_f64() * 1e3;
 
-    let predicted_p95 = choice.expected.percentile(args.percentile);
+    let predicted_p95 = choice.expected.percentile(args.objective.percentile);
     if args.json {
         let value = json!({
             "memory_mb": choice.config.memory_mb,
@@ -57,7 +60,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
         println!("timeout           {}", format_ms(choice.config.timeout));
         println!(
             "predicted p{:<2}     {}",
-            args.percentile,
+            args.objective.percentile,
             format_ms(predicted_p95)
         );
         println!(

@@ -18,8 +18,8 @@ const POLICIES: [&str; 4] = ["oracle", "sim-last", "deepbat", "static"];
 pub fn run(args: &ReplayArgs) -> Result<()> {
     // The SLO every window is judged by; gamma only makes the deepbat policy careful.
     let objective = Objective {
-        slo: args.slo,
-        percentile: args.percentile,
+        slo: args.objective.slo,
+        percentile: args.objective.percentile,
         gamma: 0.0,
     };
     check_out_dir(&args.out)?;
@@ -56,7 +56,13 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     }
 
     let trace = args.trace.load()?;
-    let mut policies = build_policies(&args.policies, bundle, fixed, &setting, args.gamma);
+    let mut policies = build_policies(
+        &args.policies,
+        bundle,
+        fixed,
+        &setting,
+        args.objective.gamma,
+    );
     let report = replay_and_report(
         &trace,
         (args.hours.0, args.hours.1),
