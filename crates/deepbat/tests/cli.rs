@@ -390,3 +390,34 @@ fn a_tampered_model_file_is_refused() {
         "granularity",
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    // Many hours, so the stats table is longer than a pipe's buffer.
+    let trace = write(dir.path(), "gaps.txt", &"600\n".repeat(20_000));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deepbat"))
+        .args([
+            "trace",
+            "stats",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--format",
+            "gaps",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("scope"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}

@@ -24,7 +24,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let bundle =
         Bundle::load(&dir).with_context(|| format!("loading the demo model {}", dir.display()))?;
     let trace = synth::bursty_day(9, args.hours + 1, args.seed);
-    println!(
+    outln!(
         "synthetic bursty trace: {} arrivals over {} hours (seed {}); hour 0 is history",
         trace.len(),
         args.hours + 1,
@@ -43,6 +43,6 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     if let Some(out) = &args.out {
         write_report(&report, out)?;
     }
-    println!("{}", replay::summary_table(&report.overall));
+    outln!("{}", replay::summary_table(&report.overall));
     Ok(())
 }

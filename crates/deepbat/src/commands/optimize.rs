@@ -50,28 +50,29 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
             "gamma": objective.gamma,
             "configurations": bundle.grid().len(),
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         if !choice.feasible {
-            println!("no configuration is predicted to meet the SLO; the fastest one follows");
+            outln!("no configuration is predicted to meet the SLO; the fastest one follows");
         }
-        println!("memory            {} MB", choice.config.memory_mb);
-        println!("batch size        {}", choice.config.batch_size);
-        println!("timeout           {}", format_ms(choice.config.timeout));
-        println!(
+        outln!("memory            {} MB", choice.config.memory_mb);
+        outln!("batch size        {}", choice.config.batch_size);
+        outln!("timeout           {}", format_ms(choice.config.timeout));
+        outln!(
             "predicted p{:<2}     {}",
             args.objective.percentile,
             format_ms(predicted_p95)
         );
-        println!(
+        outln!(
             "predicted cost    ${:.6e} per request",
             choice.expected.cost_per_request
         );
-        println!(
+        outln!(
             "feasible          {} (safety factor gamma {:.4})",
-            choice.feasible, objective.gamma
+            choice.feasible,
+            objective.gamma
         );
-        println!(
+        outln!(
             "decision time     {decision_ms:.3} ms ({} configurations)",
             bundle.grid().len()
         );

@@ -70,8 +70,8 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         &mut policies,
     )?;
     write_report(&report, &args.out)?;
-    println!("{}", replay::summary_table(&report.overall));
-    println!(
+    outln!("{}", replay::summary_table(&report.overall));
+    outln!(
         "wrote {} and {}",
         args.out.join("windows.csv").display(),
         args.out.join("hours.csv").display()

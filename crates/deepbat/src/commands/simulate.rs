@@ -41,18 +41,18 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
             "profile": profile,
             "pricing": pricing,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!("configuration     {config}");
-        println!("profile           {}", profile.describe());
-        println!("pricing           {}", pricing.describe());
-        println!("requests          {}", outcome.requests);
-        println!("latency p50       {}", format_ms(outcome.p50));
-        println!("latency p90       {}", format_ms(outcome.p90));
-        println!("latency p95       {}", format_ms(outcome.p95));
-        println!("latency p99       {}", format_ms(outcome.p99));
-        println!("cost per request  ${:.6e}", outcome.cost_per_request);
-        println!("mean batch size   {:.3}", outcome.mean_batch);
+        outln!("configuration     {config}");
+        outln!("profile           {}", profile.describe());
+        outln!("pricing           {}", pricing.describe());
+        outln!("requests          {}", outcome.requests);
+        outln!("latency p50       {}", format_ms(outcome.p50));
+        outln!("latency p90       {}", format_ms(outcome.p90));
+        outln!("latency p95       {}", format_ms(outcome.p95));
+        outln!("latency p99       {}", format_ms(outcome.p99));
+        outln!("cost per request  ${:.6e}", outcome.cost_per_request);
+        outln!("mean batch size   {:.3}", outcome.mean_batch);
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let mut outputs = Outputs::default();
     outputs.stage(&args.out, &bytes)?;
     outputs.commit()?;
-    println!(
+    outln!(
         "wrote {} arrivals over {} hours to {}",
         trace.len(),
         args.hours,

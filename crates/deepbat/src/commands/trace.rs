@@ -8,9 +8,9 @@ pub fn stats(args: &StatsArgs) -> Result<()> {
     let trace = args.trace.load()?;
     let stats = TraceStats::compute(&trace);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        outln!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
-        print!("{stats}");
+        out!("{stats}");
     }
     Ok(())
 }

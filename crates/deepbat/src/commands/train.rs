@@ -59,7 +59,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let (bundle, report) = train(&samples, &options, context)?;
     write_model_dir(&args.out, |dir| Ok(bundle.save(dir)?))?;
 
-    println!(
+    outln!(
         "trained on {} windows, validated on {}, best epoch {} of {} ({:.0} samples/s)",
         report.train_samples,
         report.validation_samples,
@@ -67,10 +67,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         report.epochs.len(),
         report.samples_per_second
     );
-    println!("validation MAPE per output:");
+    outln!("validation MAPE per output:");
     for (name, mape) in OUTPUT_NAMES.iter().zip(report.validation_mape) {
-        println!("  {name:<17} {mape:6.2} %");
+        outln!("  {name:<17} {mape:6.2} %");
     }
-    println!("model written to {}", args.out.display());
+    outln!("model written to {}", args.out.display());
     Ok(())
 }
