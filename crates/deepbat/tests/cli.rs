@@ -17,6 +17,23 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// One hour of seeded synthetic traffic written by `deepbat synth` into `dir/name`.
+fn synth_trace(dir: &Path, name: &str, seed: u64) -> PathBuf {
+    let path = dir.join(name);
+    let seed = seed.to_string();
+    let made = deepbat(&[
+        "synth",
+        "--hours",
+        "1",
+        "--seed",
+        &seed,
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    path
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -194,17 +211,7 @@ fn a_failed_replay_leaves_no_output_behind() {
 #[test]
 fn replay_writes_both_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let synth = dir.path().join("synth.txt");
-    let made = deepbat(&[
-        "synth",
-        "--hours",
-        "1",
-        "--seed",
-        "3",
-        "--out",
-        synth.to_str().unwrap(),
-    ]);
-    assert!(made.status.success(), "{}", stderr(&made));
+    let synth = synth_trace(dir.path(), "synth.txt", 3);
     let grid = write(
         dir.path(),
         "grid.toml",
@@ -273,17 +280,7 @@ fn shipped_model() -> PathBuf {
 #[test]
 fn optimize_scores_the_whole_grid_with_the_shipped_model() {
     let dir = tempfile::tempdir().unwrap();
-    let synth = dir.path().join("synth.txt.gz");
-    let made = deepbat(&[
-        "synth",
-        "--hours",
-        "1",
-        "--seed",
-        "9",
-        "--out",
-        synth.to_str().unwrap(),
-    ]);
-    assert!(made.status.success(), "{}", stderr(&made));
+    let synth = synth_trace(dir.path(), "synth.txt.gz", 9);
     let model = shipped_model();
     let out = deepbat(&[
         "optimize",
