@@ -139,49 +139,28 @@ fn bad_traces_name_file_line_and_value() {
 fn bad_arguments_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let trace = write(dir.path(), "gaps.txt", "0.1\n0.1\n");
-    let t = trace.to_str().unwrap();
-    let err = failure(&[
-        "simulate",
-        "--trace",
-        t,
-        "--format",
-        "gaps",
-        "--memory",
-        "64",
-        "--batch",
-        "4",
-        "--timeout",
-        "1ms",
-    ]);
-    assert!(err.contains("64 MB"), "{err}");
-    let err = failure(&[
-        "simulate",
-        "--trace",
-        t,
-        "--format",
-        "gaps",
-        "--memory",
-        "1024",
-        "--batch",
-        "4",
-        "--timeout",
-        "soon",
-    ]);
-    assert!(err.contains("soon"), "{err}");
-    let err = failure(&[
-        "simulate",
-        "--trace",
-        t,
-        "--format",
-        "bogus",
-        "--memory",
-        "1024",
-        "--batch",
-        "4",
-        "--timeout",
-        "1ms",
-    ]);
-    assert!(err.contains("bogus"), "{err}");
+    // (format, memory, timeout, what the error must quote)
+    let cases = [
+        ("gaps", "64", "1ms", "64 MB"),
+        ("gaps", "1024", "soon", "soon"),
+        ("bogus", "1024", "1ms", "bogus"),
+    ];
+    for (format, memory, timeout, needle) in cases {
+        let err = failure(&[
+            "simulate",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--format",
+            format,
+            "--memory",
+            memory,
+            "--batch",
+            "4",
+            "--timeout",
+            timeout,
+        ]);
+        assert!(err.contains(needle), "{err}");
+    }
 }
 
 #[test]
