@@ -112,7 +112,7 @@ impl Bundle {
         let device = Device::flex();
         let model = meta
             .architecture
-            .init(&device)
+            .init_exclusive(&device, None)
             .try_load_file(&weights)
             .map_err(|e| ModelError::Weights {
                 path: weights.clone(),

@@ -23,6 +23,9 @@ use burn::nn::{
 };
 use burn::prelude::*;
 
+/// Serialises network initialisation; see [`SurrogateConfig::init_exclusive`].
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Architecture of the surrogate. Saved in `model.json`.
 ///
 /// The defaults are the paper's (2 encoder layers, `d_model` 16, feed-forward 32, ReLU) with
@@ -97,6 +100,24 @@ impl SurrogateConfig {
             return bad("outputs", self.outputs.to_string(), "must be 5");
         }
         Ok(())
+    }
+
+    /// [`SurrogateConfig::init`], with every parameter drawn while holding the process-wide
+    /// initialisation lock, after
+    /// seeding the device when `seed` is given. burn's CPU random generator is shared by the
+    /// whole process, so every initialisation in the crate goes through here: an unlocked
+    /// one running beside a seeded one would make the seeded one irreproducible.
+    pub(crate) fn init_exclusive(&self, device: &Device, seed: Option<u64>) -> Surrogate {
+        let _guard = INIT_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(seed) = seed {
+            device.seed(seed);
+        }
+        // burn draws parameters lazily, on first use; turning the network into a record
+        // draws them all now, while the lock is held.
+        let record = self.init(device).into_record();
+        self.init(device).load_record(record)
     }
 
     /// Builds a freshly initialised network on `device`.

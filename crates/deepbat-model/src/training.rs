@@ -18,7 +18,7 @@ use crate::epochs::run;
 use crate::error::{ModelError, Result};
 use crate::loss::LossWeights;
 use crate::meta::{BundleMeta, FORMAT_VERSION, TrainingSummary};
-use crate::model::{Surrogate, SurrogateConfig};
+use crate::model::SurrogateConfig;
 use crate::normalise::{Normaliser, OUTPUTS};
 use burn::prelude::*;
 use deepbat_core::{Grid, Pricing, ProfileSpec};
@@ -26,10 +26,6 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
 use serde::Serialize;
-use std::sync::Mutex;
-
-/// Serialises seeding and initialisation: burn's flex generator is shared by the process.
-static INIT_LOCK: Mutex<()> = Mutex::new(());
 
 /// How to train.
 #[derive(Debug, Clone)]
@@ -122,16 +118,6 @@ pub struct TrainReport {
 ///
 /// # Errors
 /// Fewer than two samples, samples whose window is not the architecture's, a target that is
-/// A new network initialised from `seed`. burn's CPU random generator is shared by the
-/// process, so seeding and initialisation happen under one lock to stay reproducible.
-fn seeded_init(architecture: &SurrogateConfig, device: &Device, seed: u64) -> Surrogate {
-    let _guard = INIT_LOCK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    device.seed(seed);
-    architecture.init(device)
-}
-
 /// not positive, or an invalid option.
 pub fn train(
     samples: &[Sample],
@@ -144,7 +130,7 @@ pub fn train(
     let normaliser = Normaliser::fit(&train_part)?;
 
     let device = options.device.clone().autodiff();
-    let model = seeded_init(&architecture, &device, options.seed);
+    let model = architecture.init_exclusive(&device, Some(options.seed));
     let (model, report) = run(model, &train_part, &validation_part, &normaliser, options)?;
 
     let training = TrainingSummary::new(options.seed, &report, context.label, context.source);
@@ -178,7 +164,9 @@ pub fn fine_tune(
 
     let device = options.device.clone().autodiff();
     let record = bundle.model().clone().into_record();
-    let model = seeded_init(&meta.architecture, &device, options.seed)
+    let model = meta
+        .architecture
+        .init_exclusive(&device, Some(options.seed))
         .try_load_record(record)
         .map_err(|e| ModelError::Tensor {
             what: "saved weights",
