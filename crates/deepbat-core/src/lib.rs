@@ -12,6 +12,7 @@
 //! forms (`100ms`, `0.1s`) that the command line accepts.
 
 pub mod grid;
+pub mod map;
 pub mod optimizer;
 pub mod oracle;
 pub mod policy;
@@ -25,6 +26,7 @@ pub mod trace;
 pub mod units;
 
 pub use grid::{Config, Grid};
+pub use map::{Map, MapError};
 pub use pricing::Pricing;
 pub use profile::{ProfileSpec, ServiceProfile};
 pub use sim::{Outcome, PERCENTILES};
