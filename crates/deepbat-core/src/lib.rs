@@ -11,6 +11,7 @@
 //! Time is in seconds (`f64`) everywhere inside the crate; [`units`] parses the human
 //! forms (`100ms`, `0.1s`) that the command line accepts.
 
+pub mod analytic;
 pub mod grid;
 pub mod map;
 pub mod optimizer;
