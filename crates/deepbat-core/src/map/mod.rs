@@ -17,9 +17,12 @@
 //! A [`Map`] can only be built through a validating constructor, so every method may assume
 //! a well-formed, irreducible process with at least one arrival transition.
 
+mod analysis;
 mod io;
+mod sample;
 
 pub use io::{MapSeries, load_series, write_pair};
+pub use sample::{Sampler, Start};
 
 use std::path::{Path, PathBuf};
 
