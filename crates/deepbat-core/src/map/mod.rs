@@ -18,9 +18,11 @@
 //! a well-formed, irreducible process with at least one arrival transition.
 
 mod analysis;
+mod fit;
 mod io;
 mod sample;
 
+pub use fit::{FitMethod, Fitted, decay_range, fit_map2, map2_fit, normalise, third_moment_rule};
 pub use io::{MapSeries, load_series, write_pair};
 pub use sample::{Sampler, Start};
 
