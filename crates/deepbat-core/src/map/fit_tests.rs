@@ -90,7 +90,8 @@ fn every_shared_two_phase_fit_round_trips() {
         }
     }
     println!("{canonical} canonical fits: {within_1e9} within 1e-9, worst gap {worst:e}");
-    assert!(canonical >= 51, "{canonical}");
+    // 45 of the 55 files are in that form (the rest have γ < 0 or are MMPPs).
+    assert_eq!(canonical, 45);
 }
 
 #[test]
