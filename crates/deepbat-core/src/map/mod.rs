@@ -17,9 +17,14 @@
 //! A [`Map`] can only be built through a validating constructor, so every method may assume
 //! a well-formed, irreducible process with at least one arrival transition.
 
+mod analysis;
+mod fit;
 mod io;
+mod sample;
 
+pub use fit::{FitMethod, Fitted, decay_range, fit_map2, map2_fit, normalise, third_moment_rule};
 pub use io::{MapSeries, load_series, write_pair};
+pub use sample::{Sampler, Start};
 
 use std::path::{Path, PathBuf};
 
