@@ -125,6 +125,11 @@ pub trait Policy: Send {
     fn name(&self) -> &str;
     /// Chooses the configuration for the window `context.upcoming`.
     fn decide(&mut self, context: &Context) -> Decision;
+    /// What a reader of the report should know about how the policy decided (for
+    /// example, that it looked at arrivals it would not have had).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Clairvoyant: the best configuration for the coming window itself. A lower bound on cost.

@@ -1,0 +1,3 @@
+//! deepbat-core's integration tests, one module per area.
+
+mod analytic_vs_simulation;
