@@ -35,6 +35,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write a seeded synthetic bursty trace as a `gaps` file.
     Synth(SynthArgs),
+    /// The analytical models (exact, and BATCH's approximation) under a MAP: one
+    /// configuration, or the grid solved for an SLO.
+    Analytic(AnalyticArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,7 +232,9 @@ pub struct ReplayArgs {
     pub setting: SettingArgs,
     #[command(flatten)]
     pub objective: ObjectiveArgs,
-    /// Comma-separated policies: oracle, sim-last, deepbat, static.
+    /// Comma-separated policies: oracle, sim-last, deepbat, static, batch (BATCH: a MAP(2)
+    /// fitted to the previous hour, its approximate model solved hourly), batch-exact (the
+    /// same with the exact model).
     #[arg(long, default_value = "oracle,sim-last,deepbat", value_delimiter = ',')]
     pub policies: Vec<String>,
     /// The configuration of the static policy, as MEMORY,BATCH,TIMEOUT (e.g. 2048,4,10ms).
@@ -277,6 +282,47 @@ pub struct SynthArgs {
     /// Output file (gzip when it ends in .gz).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyticArgs {
+    /// The arrival process: a BATCH matrix file ending in `_D0` (its `_D1` beside it), a
+    /// folder of `MAP<k>_D0`/`_D1` files (pick one with --index), or trace file(s) to fit a
+    /// MAP(2) to (read with --format).
+    #[arg(long, required = true, num_args = 1..)]
+    pub map: Vec<PathBuf>,
+    /// In a folder of MAP files: the k of `MAP<k>` (default: the lowest).
+    #[arg(long)]
+    pub index: Option<u32>,
+    /// Format of a trace given to --map.
+    #[arg(long, default_value = "gaps")]
+    pub format: String,
+    /// Fit only these hours of the trace, inclusive: A..B.
+    #[arg(long, value_parser = hours)]
+    pub hours: Option<(u32, u32)>,
+    #[command(flatten)]
+    pub setting: SettingArgs,
+    /// One configuration: memory, MB.
+    #[arg(long)]
+    pub memory: Option<u32>,
+    /// One configuration: largest batch size.
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// One configuration: batch timeout, e.g. 50ms.
+    #[arg(long, value_parser = duration)]
+    pub timeout: Option<f64>,
+    /// Solve the grid for this latency SLO, e.g. 100ms.
+    #[arg(long, value_parser = slo)]
+    pub slo: Option<f64>,
+    /// Percentile the SLO applies to (and BATCH's cost percentile): 50, 90, 95 or 99.
+    #[arg(long, default_value_t = 95.0, value_parser = percentile)]
+    pub percentile: f64,
+    /// exact, batch-approx or both.
+    #[arg(long, default_value = "both")]
+    pub method: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The deepbat policy's safety factor.

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => commands::replay::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Synth(args) => commands::synth::run(&args),
+        Command::Analytic(args) => commands::analytic::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,13 +15,13 @@ pub mod batch_approx;
 pub mod counting;
 pub mod exact;
 pub mod grid_exact;
-// pub mod policy; (waits for the MAP fitting statistics)
+pub mod policy;
 mod small;
 
 pub use batch_approx::ApproxModel;
 pub use exact::BatchModel;
 pub use grid_exact::Overhead;
-// pub use policy::HourlyAnalytic;
+pub use policy::HourlyAnalytic;
 
 use crate::grid::Grid;
 use crate::map::Map;

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod analytic;
 pub mod demo;
 pub mod optimize;
 pub mod replay;

@@ -4,6 +4,7 @@ use crate::cli::{Gamma, ReplayArgs, check_out_dir, static_config};
 use crate::output::{Outputs, csv_bytes, progress};
 use crate::surrogate_policy::SurrogatePolicy;
 use anyhow::{Context, Result, bail};
+use deepbat_core::analytic::{HourlyAnalytic, Method, Overhead};
 use deepbat_core::optimizer::Objective;
 use deepbat_core::policy::{Decision, Oracle, Policy, Setting, SimLast, Static};
 use deepbat_core::replay::{self, Report};
@@ -13,7 +14,14 @@ use deepbat_model::Bundle;
 use std::path::{Path, PathBuf};
 
 /// Names `--policies` accepts.
-const POLICIES: [&str; 4] = ["oracle", "sim-last", "deepbat", "static"];
+const POLICIES: [&str; 6] = [
+    "oracle",
+    "sim-last",
+    "deepbat",
+    "static",
+    "batch",
+    "batch-exact",
+];
 
 pub fn run(args: &ReplayArgs) -> Result<()> {
     // The SLO every window is judged by; gamma only makes the deepbat policy careful.
@@ -71,11 +79,22 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     )?;
     write_report(&report, &args.out)?;
     outln!("{}", replay::summary_table(&report.overall));
+    print_notes(&policies)?;
     outln!(
         "wrote {} and {}",
         args.out.join("windows.csv").display(),
         args.out.join("hours.csv").display()
     );
+    Ok(())
+}
+
+/// What the policies want a reader to know about their decisions.
+pub fn print_notes(policies: &[Box<dyn Policy>]) -> Result<()> {
+    for policy in policies {
+        for note in policy.notes() {
+            outln!("note: {}: {note}", policy.name());
+        }
+    }
     Ok(())
 }
 
@@ -115,6 +134,14 @@ pub fn build_policies(
                 "oracle" => Some(Box::new(Oracle)),
                 "sim-last" => Some(Box::new(SimLast)),
                 "static" => fixed.map(|c| Box::new(Static(c)) as Box<dyn Policy>),
+                "batch" => Some(Box::new(HourlyAnalytic::new(
+                    Method::BatchApprox,
+                    Overhead::default(),
+                ))),
+                "batch-exact" => Some(Box::new(HourlyAnalytic::new(
+                    Method::Exact,
+                    Overhead::default(),
+                ))),
                 "deepbat" => bundle.take().map(|b| {
                     let gamma = gamma.resolve(&b, setting.objective.percentile);
                     tracing::info!(gamma, "deepbat policy safety factor");
