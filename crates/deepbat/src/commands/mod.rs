@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod demo;
+pub mod map;
 pub mod optimize;
 pub mod replay;
 pub mod simulate;
