@@ -38,6 +38,44 @@ pub enum Command {
     /// The analytical models (exact, and BATCH's approximation) under a MAP: one
     /// configuration, or the grid solved for an SLO.
     Analytic(AnalyticArgs),
+    /// Fit Markovian arrival processes to traces and inspect them.
+    #[command(subcommand)]
+    Map(MapCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MapCommand {
+    /// Fit a two-phase MAP to a trace (or to each hour) and compare its statistics.
+    Fit(MapFitArgs),
+    /// Print what a MAP implies: a folder of MAP<k>_D0/_D1 files, or one _D0 file.
+    Show(MapShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MapFitArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    /// Fit each hour of the trace separately.
+    #[arg(long)]
+    pub hourly: bool,
+    /// Autocorrelation lags used to estimate the decay rate.
+    #[arg(long, default_value_t = deepbat_core::map::DEFAULT_MAX_LAG)]
+    pub max_lag: usize,
+    /// Write MAP<k>_D0 / MAP<k>_D1 files here (k = hour + 1; 1 for the whole trace).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MapShowArgs {
+    /// A folder of MAP<k>_D0/_D1 (or W<k>_D0/_D1) files, or one _D0 file.
+    pub path: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +317,14 @@ pub struct SynthArgs {
     /// Seed of the generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// bursty: MMPP(2) hours with random knobs; on-off: hours whose index of dispersion
+    /// spans 1 to 500.
+    #[arg(long, default_value = "bursty", conflicts_with = "from_maps")]
+    pub mode: SynthMode,
+    /// Sample hour h from the (first_hour + h)-th MAP of this folder of MAP<k>_D0/_D1 files
+    /// (such as BATCH's 24 hourly fits).
+    #[arg(long)]
+    pub from_maps: Option<PathBuf>,
     /// Output file (gzip when it ends in .gz).
     #[arg(long)]
     pub out: PathBuf,
@@ -323,6 +369,15 @@ pub struct AnalyticArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How `deepbat synth` draws its hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SynthMode {
+    /// Random MMPP(2) knobs per hour, from nearly Poisson to bursty.
+    Bursty,
+    /// Knobs solved per hour for an index of dispersion between 1 and 500.
+    OnOff,
 }
 
 /// The deepbat policy's safety factor.

@@ -27,7 +27,7 @@ mod output;
 mod surrogate_policy;
 
 use clap::Parser;
-use cli::{Cli, Command, TraceCommand};
+use cli::{Cli, Command, MapCommand, TraceCommand};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -42,6 +42,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&args),
         Command::Synth(args) => commands::synth::run(&args),
         Command::Analytic(args) => commands::analytic::run(&args),
+        Command::Map(MapCommand::Fit(args)) => commands::map::fit(&args),
+        Command::Map(MapCommand::Show(args)) => commands::map::show(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

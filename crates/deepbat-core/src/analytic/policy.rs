@@ -76,24 +76,28 @@ impl Policy for HourlyAnalytic {
         }
         self.hour = Some(hour);
         let setting = context.setting;
-        let solved = self.fit_for(context, hour).map_err(|e| e.to_string()).and_then(|map| {
-            solve(
-                self.method,
-                &map,
-                &setting.grid,
-                &setting.profile,
-                &setting.pricing,
-                &setting.objective,
-                self.overhead,
-            )
+        let solved = self
+            .fit_for(context, hour)
             .map_err(|e| e.to_string())
-        });
+            .and_then(|map| {
+                solve(
+                    self.method,
+                    &map,
+                    &setting.grid,
+                    &setting.profile,
+                    &setting.pricing,
+                    &setting.objective,
+                    self.overhead,
+                )
+                .map_err(|e| e.to_string())
+            });
         let decision = match solved {
             Ok(choice) => Decision::from(&choice),
             Err(why) => {
                 // Keep the last hour's configuration; with none, the first of the grid.
-                self.notes
-                    .push(format!("hour {hour}: no MAP could be fitted ({why}); kept the last choice"));
+                self.notes.push(format!(
+                    "hour {hour}: no MAP could be fitted ({why}); kept the last choice"
+                ));
                 self.decision.unwrap_or(Decision {
                     config: setting.grid.config(0),
                     feasible: false,
@@ -115,11 +119,11 @@ impl Policy for HourlyAnalytic {
 mod tests {
     use super::*;
     use crate::grid::Grid;
+    use crate::map::{Sampler, Start};
     use crate::optimizer::Objective;
     use crate::policy::{Evaluations, Setting};
     use crate::pricing::Pricing;
     use crate::profile::ProfileSpec;
-    use crate::map::{Sampler, Start};
     use rand::SeedableRng;
 
     fn setting() -> Setting {

@@ -75,15 +75,21 @@ pub(crate) fn read_matrix(path: &Path) -> Result<DMatrix<f64>, MapError> {
 pub fn write_pair(map: &Map, prefix: &Path) -> Result<(), MapError> {
     for (suffix, matrix) in [("_D0", map.d0()), ("_D1", map.d1())] {
         let path = with_suffix(prefix, suffix);
-        let mut text = String::new();
-        for row in matrix.row_iter() {
-            let fields: Vec<String> = row.iter().map(|x| format!("{x}")).collect();
-            text.push_str(&fields.join(","));
-            text.push('\n');
-        }
-        fs::write(&path, text).map_err(|source| MapError::Io { path, source })?;
+        fs::write(&path, matrix_text(matrix)).map_err(|source| MapError::Io { path, source })?;
     }
     Ok(())
+}
+
+/// A matrix in the file format: rows on lines, entries joined by commas, shortest exact
+/// decimal form.
+pub fn matrix_text(matrix: &DMatrix<f64>) -> String {
+    let mut text = String::new();
+    for row in matrix.row_iter() {
+        let fields: Vec<String> = row.iter().map(|x| format!("{x}")).collect();
+        text.push_str(&fields.join(","));
+        text.push('\n');
+    }
+    text
 }
 
 /// Reads every `MAP<k>` (or `W<k>`) pair of a folder, in increasing `k`.

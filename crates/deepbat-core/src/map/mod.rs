@@ -18,12 +18,14 @@
 //! a well-formed, irreducible process with at least one arrival transition.
 
 mod analysis;
+mod estimate;
 mod fit;
 mod io;
 mod sample;
 
+pub use estimate::{DEFAULT_MAX_LAG, IDC_WINDOW_S, IntervalStatistics, least_squares_decay};
 pub use fit::{FitMethod, Fitted, decay_range, fit_map2, map2_fit, normalise, third_moment_rule};
-pub use io::{MapSeries, load_series, write_pair};
+pub use io::{MapSeries, load_series, matrix_text, write_pair};
 pub use sample::{Sampler, Start};
 
 use std::path::{Path, PathBuf};

@@ -20,7 +20,9 @@ use std::time::Instant;
 pub fn run(args: &AnalyticArgs) -> Result<()> {
     let single = single_config(args)?;
     if single.is_none() && args.slo.is_none() {
-        bail!("give --memory, --batch and --timeout for one configuration, or --slo to solve the grid");
+        bail!(
+            "give --memory, --batch and --timeout for one configuration, or --slo to solve the grid"
+        );
     }
     let methods = methods(&args.method)?;
     let profile = args.setting.profile()?;
@@ -65,11 +67,13 @@ pub fn run(args: &AnalyticArgs) -> Result<()> {
             percentile: args.percentile,
             gamma: 0.0,
         };
-        let mut solved = json!({ "slo": slo, "percentile": args.percentile, "grid_size": grid.len() });
+        let mut solved =
+            json!({ "slo": slo, "percentile": args.percentile, "grid_size": grid.len() });
         for &method in &methods {
             let started = Instant::now();
-            let choice =
-                analytic::solve(method, &map, &grid, &profile, &pricing, &objective, overhead)?;
+            let choice = analytic::solve(
+                method, &map, &grid, &profile, &pricing, &objective, overhead,
+            )?;
             let seconds = started.elapsed().as_secs_f64();
             solved[key(method)] = json!({
                 "config": choice.config,
@@ -84,7 +88,11 @@ pub fn run(args: &AnalyticArgs) -> Result<()> {
                     "{:<17} {}{}: p{} {}, ${:.6e}/request, mean batch {:.2} (solved {} configurations in {:.2} s)",
                     method.name(),
                     choice.config,
-                    if choice.feasible { "" } else { " (nothing meets the SLO; fastest shown)" },
+                    if choice.feasible {
+                        ""
+                    } else {
+                        " (nothing meets the SLO; fastest shown)"
+                    },
                     args.percentile,
                     format_ms(choice.expected.percentile(args.percentile)),
                     choice.expected.cost_per_request,
@@ -144,10 +152,19 @@ fn load_map(args: &AnalyticArgs) -> Result<(Map, String)> {
     if args.map.len() == 1 && first.is_dir() {
         let series = map::load_series(first)?;
         let (k, prefix, map) = match args.index {
-            Some(k) => series.maps.iter().find(|(i, _, _)| *i == k).ok_or_else(|| {
-                let known: Vec<String> = series.maps.iter().map(|(i, _, _)| i.to_string()).collect();
-                anyhow!("--index {k}: {} holds MAPs {}", first.display(), known.join(", "))
-            })?,
+            Some(k) => series
+                .maps
+                .iter()
+                .find(|(i, _, _)| *i == k)
+                .ok_or_else(|| {
+                    let known: Vec<String> =
+                        series.maps.iter().map(|(i, _, _)| i.to_string()).collect();
+                    anyhow!(
+                        "--index {k}: {} holds MAPs {}",
+                        first.display(),
+                        known.join(", ")
+                    )
+                })?,
             None => &series.maps[0],
         };
         return Ok((map.clone(), format!("{} (MAP {k})", prefix.display())));
@@ -159,7 +176,10 @@ fn load_map(args: &AnalyticArgs) -> Result<(Map, String)> {
         return Ok((map, first.display().to_string()));
     }
     if args.index.is_some() {
-        bail!("--index selects a MAP in a folder of MAP files; {} is not a folder", first.display());
+        bail!(
+            "--index selects a MAP in a folder of MAP files; {} is not a folder",
+            first.display()
+        );
     }
 
     // A trace: fit a MAP(2) to its gaps.
@@ -185,7 +205,9 @@ fn load_map(args: &AnalyticArgs) -> Result<(Map, String)> {
 
 fn describe_map(map: &Map, source: &str) -> Value {
     let rows = |m: &nalgebra::DMatrix<f64>| -> Vec<Vec<f64>> {
-        (0..m.nrows()).map(|i| m.row(i).iter().copied().collect()).collect()
+        (0..m.nrows())
+            .map(|i| m.row(i).iter().copied().collect())
+            .collect()
     };
     json!({
         "source": source,
@@ -292,13 +314,17 @@ fn print_single(one: &Value, methods: &[Method]) -> Result<()> {
             format!("{:.6}", number(&c["batch_size_pmf"][k]))
         })?;
     }
-    row("mean batch", &|c| format!("{:.6}", number(&c["mean_batch"])))?;
+    row("mean batch", &|c| {
+        format!("{:.6}", number(&c["mean_batch"]))
+    })?;
     for p in PERCENTILES {
         row(&format!("latency p{p}"), &|c| {
             format!("{:.6} s", number(&c[format!("p{p}")]))
         })?;
     }
-    row("cost per request", &|c| format!("${:.6e}", number(&c["cost_per_request"])))?;
+    row("cost per request", &|c| {
+        format!("${:.6e}", number(&c["cost_per_request"]))
+    })?;
     if methods.contains(&Method::BatchApprox) {
         outln!(
             "batch-approx: BATCH's computation as published (heuristic opening phase, uniform waits, \

@@ -2,6 +2,7 @@
 
 pub mod analytic;
 pub mod demo;
+pub mod map;
 pub mod optimize;
 pub mod replay;
 pub mod simulate;

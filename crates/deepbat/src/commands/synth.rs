@@ -1,6 +1,6 @@
 //! `deepbat synth`: a seeded synthetic bursty trace written as inter-arrival times.
 
-use crate::cli::SynthArgs;
+use crate::cli::{SynthArgs, SynthMode};
 use crate::output::Outputs;
 use anyhow::{Result, bail};
 use deepbat_core::synth;
@@ -13,7 +13,14 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     if args.hours == 0 {
         bail!("--hours 0: generate at least one hour");
     }
-    let trace = synth::bursty_day(args.first_hour, args.hours, args.seed);
+    let trace = match (&args.from_maps, args.mode) {
+        (Some(dir), _) => {
+            let series = deepbat_core::map::load_series(dir)?;
+            synth::day_from_maps(&series, args.first_hour, args.hours, args.seed)
+        }
+        (None, SynthMode::Bursty) => synth::bursty_day(args.first_hour, args.hours, args.seed),
+        (None, SynthMode::OnOff) => synth::on_off_day(args.first_hour, args.hours, args.seed),
+    };
     let mut text = String::with_capacity(trace.len() * 12);
     let mut previous = 0.0;
     for &t in &trace.arrivals {
