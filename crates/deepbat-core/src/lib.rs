@@ -2,7 +2,8 @@
 //!
 //! The crate owns the contract of the tool: how arrivals are read ([`trace`]), how a
 //! serverless function turns a batch into time and money ([`profile`], [`pricing`]), the
-//! search space ([`grid`]), the exact simulation of the buffer and the function that is
+//! search space ([`grid`]), what the platform adds (overheads, concurrency limits, cold
+//! starts: [`platform`]), the exact simulation of the buffer and the function that is
 //! the ground truth for everything else ([`sim`]), the choice of a configuration from
 //! predicted or simulated figures ([`optimizer`]), the policies that make those choices
 //! over time ([`policy`]) and the causal replay that scores them ([`replay`]). Synthetic
@@ -14,6 +15,7 @@
 pub mod grid;
 pub mod optimizer;
 pub mod oracle;
+pub mod platform;
 pub mod policy;
 pub mod pricing;
 pub mod profile;
@@ -25,6 +27,7 @@ pub mod trace;
 pub mod units;
 
 pub use grid::{Config, Grid};
+pub use platform::Platform;
 pub use pricing::Pricing;
 pub use profile::{ProfileSpec, ServiceProfile};
 pub use sim::{Outcome, PERCENTILES};
