@@ -27,7 +27,7 @@ mod output;
 mod surrogate_policy;
 
 use clap::Parser;
-use cli::{Cli, Command, TraceCommand};
+use cli::{Cli, Command, ProfileCommand, TraceCommand};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -41,6 +41,9 @@ fn main() -> ExitCode {
         Command::Replay(args) => commands::replay::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Synth(args) => commands::synth::run(&args),
+        Command::Profile(ProfileCommand::Show(args)) => commands::profile::show(&args),
+        Command::Profile(ProfileCommand::Fit(args)) => commands::profile::fit(&args),
+        Command::Oracle(args) => commands::oracle::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

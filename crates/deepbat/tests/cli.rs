@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/serverless_model.rs"]
+mod serverless_model;
+
 fn deepbat(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deepbat"))
         .args(args)

@@ -2,6 +2,8 @@
 
 pub mod demo;
 pub mod optimize;
+pub mod oracle;
+pub mod profile;
 pub mod replay;
 pub mod simulate;
 pub mod synth;
