@@ -371,6 +371,12 @@ mod tests {
         // The largest class is slower than the smallest (the brief: ~14.2 s vs 1.1 s).
         let last = ProfileSpec::load(&path, &class(32)).unwrap();
         assert!(last.service_time(1024, 1) > 10.0 * zero.service_time(1024, 1));
+        // A model stores its profile in JSON; reading it back gives the same profile.
+        for spec in [&zero, &last] {
+            let back: ProfileSpec =
+                serde_json::from_str(&serde_json::to_string(spec).unwrap()).unwrap();
+            assert_eq!(&back, spec);
+        }
         let err = ProfileSpec::load(&path, &class(33))
             .unwrap_err()
             .to_string();
