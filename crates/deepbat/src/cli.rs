@@ -205,9 +205,7 @@ impl ProfileArgs {
                     extrapolate: self.extrapolate,
                 };
                 ProfileSpec::load(path, &options).map_err(|e| match e {
-                    ProfileError::Shape { ref message, .. } if message.contains("choose one") => {
-                        anyhow!("{e} with --profile-class")
-                    }
+                    ProfileError::NoClass { .. } => anyhow!("{e} with --profile-class"),
                     other => other.into(),
                 })?
             }

@@ -98,12 +98,9 @@ fn load_json(
     })?;
     let classes = by_memory.values().map(Vec::len).min().unwrap_or(0);
     let Some(class) = class else {
-        return Err(ProfileError::Shape {
+        return Err(ProfileError::NoClass {
             path: name.to_string(),
-            message: format!(
-                "the table has {classes} request-size classes (0..={}); choose one",
-                classes.saturating_sub(1)
-            ),
+            classes,
         });
     };
     let mut measurements = Vec::new();

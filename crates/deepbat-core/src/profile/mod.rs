@@ -144,6 +144,11 @@ pub enum ProfileError {
     #[error("profile {path}: {message}")]
     Shape { path: String, message: String },
     #[error(
+        "profile {path}: the table has {classes} request-size classes (0..={last}); choose one",
+        last = classes.saturating_sub(1)
+    )]
+    NoClass { path: String, classes: usize },
+    #[error(
         "profile [{profile}]: {what} {value} is outside the measured {low}..={high} \
          and extrapolation is off"
     )]
