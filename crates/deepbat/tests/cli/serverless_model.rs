@@ -333,6 +333,25 @@ fn oracle_writes_the_best_of_every_window_and_a_frontier() {
 
     let err = failure(&[&common[..], &["--frontier-window", "100000"]].concat());
     assert!(err.contains("100000"), "{err}");
+    // With a 20 ms invoke overhead every window is searched by full simulation, every
+    // latency includes the overhead, and no window gets cheaper than without it.
+    let slow = deepbat(&[&common[..], &["--invoke-overhead", "20ms"]].concat());
+    assert!(slow.status.success(), "{}", stderr(&slow));
+    let slow_text = String::from_utf8_lossy(&slow.stdout).into_owned();
+    let slow_rows: Vec<Vec<&str>> = slow_text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(slow_rows.len(), rows.len());
+    for (fast, slow) in rows.iter().zip(&slow_rows) {
+        assert!(slow[7].parse::<f64>().unwrap() >= 0.02, "{slow:?}");
+        if slow[6] == "true" && fast[6] == "true" {
+            let (a, b): (f64, f64) = (fast[11].parse().unwrap(), slow[11].parse().unwrap());
+            assert!(b >= a, "{fast:?} {slow:?}");
+        }
+    }
+
     // A bad trace fails before anything is written.
     let bad = write(dir.path(), "bad.txt", "0.1\n-0.2\n");
     let never = dir.path().join("never.csv");
