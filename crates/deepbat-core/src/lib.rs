@@ -2,7 +2,8 @@
 //!
 //! The crate owns the contract of the tool: how arrivals are read ([`trace`]), how a
 //! serverless function turns a batch into time and money ([`profile`], [`pricing`]), the
-//! search space ([`grid`]), the exact simulation of the buffer and the function that is
+//! search space ([`grid`]), what the platform adds (overheads, concurrency limits, cold
+//! starts: [`platform`]), the exact simulation of the buffer and the function that is
 //! the ground truth for everything else ([`sim`]), the choice of a configuration from
 //! predicted or simulated figures ([`optimizer`]), the policies that make those choices
 //! over time ([`policy`]) and the causal replay that scores them ([`replay`]). Synthetic
@@ -16,6 +17,7 @@ pub mod grid;
 pub mod map;
 pub mod optimizer;
 pub mod oracle;
+pub mod platform;
 pub mod policy;
 pub mod pricing;
 pub mod profile;
@@ -28,6 +30,7 @@ pub mod units;
 
 pub use grid::{Config, Grid};
 pub use map::{Map, MapError};
+pub use platform::Platform;
 pub use pricing::Pricing;
 pub use profile::{ProfileSpec, ServiceProfile};
 pub use sim::{Outcome, PERCENTILES};

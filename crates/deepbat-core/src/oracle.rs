@@ -6,9 +6,14 @@
 //! only until the first one that meets the SLO (and any others of exactly the same cost, for
 //! the tie rules of [`crate::optimizer`]). The answer is the same as choosing from
 //! [`crate::sim::evaluate_grid`], which a test checks.
+//!
+//! With platform options on ([`crate::platform`]) batches interact through instances, so
+//! [`best_on`] falls back to simulating every configuration. [`frontier`] lists the
+//! cost-latency trade-offs of a window: the configurations no other beats on both.
 
 use crate::grid::Grid;
 use crate::optimizer::{self, Choice, Objective};
+use crate::platform::{self, Platform};
 use crate::pricing::Pricing;
 use crate::profile::ServiceProfile;
 use crate::sim::{self, Batch, Outcome, PERCENTILES};
@@ -137,6 +142,56 @@ pub fn best(
     optimizer::choose(grid, &filled, objective)
 }
 
+/// [`best`] on `platform`: the same answer by full evaluation when any platform option is on.
+///
+/// # Panics
+/// If `arrivals` is empty.
+pub fn best_on(
+    arrivals: &[f64],
+    grid: &Grid,
+    profile: &dyn ServiceProfile,
+    pricing: &Pricing,
+    platform: &Platform,
+    objective: &Objective,
+) -> Choice {
+    if platform.is_default() {
+        return best(arrivals, grid, profile, pricing, objective);
+    }
+    assert!(
+        !arrivals.is_empty(),
+        "the oracle needs at least one arrival"
+    );
+    let outcomes = platform::evaluate_grid_on(arrivals, grid, profile, pricing, platform);
+    optimizer::choose(grid, &outcomes, objective)
+}
+
+/// The cost-latency Pareto frontier of `outcomes` (one per configuration of `grid`) for the
+/// latency percentile `percentile`: indices by rising cost, each strictly faster than every
+/// cheaper one. Among equal (cost, latency) points the one with less memory, then the lower
+/// index, stands for them.
+pub fn frontier(grid: &Grid, outcomes: &[Outcome], percentile: f64) -> Vec<usize> {
+    assert_eq!(outcomes.len(), grid.len(), "one outcome per configuration");
+    let latency = |i: usize| outcomes[i].percentile(percentile);
+    let mut order: Vec<usize> = (0..outcomes.len()).collect();
+    order.sort_by(|&a, &b| {
+        outcomes[a]
+            .cost_per_request
+            .total_cmp(&outcomes[b].cost_per_request)
+            .then(latency(a).total_cmp(&latency(b)))
+            .then(grid.config(a).memory_mb.cmp(&grid.config(b).memory_mb))
+            .then(a.cmp(&b))
+    });
+    let mut fastest = f64::INFINITY;
+    let mut points = Vec::new();
+    for index in order {
+        if latency(index) < fastest {
+            fastest = latency(index);
+            points.push(index);
+        }
+    }
+    points
+}
+
 /// The nearest-rank `p`-th percentile of per-request service times, from batch counts by size.
 fn service_percentile(counts: &[u32], service: &[f64], p: f64) -> f64 {
     let mut levels: Vec<(f64, usize)> = counts
@@ -227,6 +282,65 @@ mod tests {
         let expected = (gb_s * 0.042 + 2e-7) / 4.0;
         assert!((choice.expected.cost_per_request - expected).abs() < 1e-15);
         assert!((choice.expected.p99 - (0.042 + 3.0 / 128.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn frontier_by_hand() {
+        // Four configurations (1 memory x 2 batch sizes x 2 timeouts) with made-up figures:
+        // (cost, p95) = (1, 9), (2, 5), (2, 7), (3, 6). (2, 7) is beaten by (2, 5) and
+        // (3, 6) by (2, 5); the frontier is (1, 9), (2, 5).
+        let grid = Grid {
+            memory_mb: vec![1024],
+            batch_sizes: vec![1, 2],
+            timeouts: vec![0.0, 0.01],
+        };
+        let outcome = |cost, p95| Outcome {
+            requests: 1,
+            cost_per_request: cost,
+            p95,
+            ..Outcome::default()
+        };
+        let outcomes = [
+            outcome(1.0, 9.0),
+            outcome(2.0, 7.0),
+            outcome(2.0, 5.0),
+            outcome(3.0, 6.0),
+        ];
+        assert_eq!(frontier(&grid, &outcomes, 95.0), vec![0, 2]);
+    }
+
+    #[test]
+    fn the_platform_oracle_agrees_with_plain_choice_and_differs_when_it_should() {
+        let trace = synth::bursty_day(3, 1, 2);
+        let window = &trace.arrivals[..256];
+        let grid = Grid {
+            memory_mb: vec![512, 1769, 4096],
+            batch_sizes: vec![1, 4, 16],
+            timeouts: vec![0.0, 0.01, 0.05],
+        };
+        let (profile, pricing) = (ProfileSpec::default(), Pricing::x86());
+        let objective = Objective::p95(0.1);
+        assert_eq!(
+            best_on(
+                window,
+                &grid,
+                &profile,
+                &pricing,
+                &Platform::default(),
+                &objective
+            ),
+            best(window, &grid, &profile, &pricing, &objective)
+        );
+        // A 40 ms overhead leaves 60 ms for wait and service: the choice can only get
+        // costlier, and its simulated p95 includes the overhead.
+        let slow = Platform {
+            invoke_overhead_s: 0.04,
+            ..Platform::default()
+        };
+        let plain = best(window, &grid, &profile, &pricing, &objective);
+        let loaded = best_on(window, &grid, &profile, &pricing, &slow, &objective);
+        assert!(loaded.expected.cost_per_request >= plain.expected.cost_per_request);
+        assert!(loaded.expected.p95 <= 0.1 && loaded.expected.p95 >= 0.04 + 0.005);
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub fn total_cost(counts: &[u32], prices: &[f64]) -> f64 {
 }
 
 /// Builds an outcome from per-request latencies (reordered in place) and the total cost.
-fn summarise(latencies: &mut [f64], total_cost: f64, invocations: usize) -> Outcome {
+pub fn summarise(latencies: &mut [f64], total_cost: f64, invocations: usize) -> Outcome {
     let n = latencies.len();
     if n == 0 {
         return Outcome::default();
@@ -344,6 +344,34 @@ mod tests {
         let got = batches(&[0.0, 5.0, 5.01], 8, 0.02);
         assert_eq!(got[1].0, 1);
         assert!((got[1].2 - 5.02).abs() < 1e-12);
+    }
+
+    #[test]
+    fn after_an_idle_gap_the_timer_starts_at_the_first_new_request() {
+        // The Ray Serve bug (timer counted from the previous dispatch): after the idle gap
+        // 0 -> 10 s, the request at 10 must still wait for its companions at 10.001 and
+        // 10.002 (T = 5 ms), not leave alone.
+        let got = batches(&[0.0, 10.0, 10.001, 10.002], 8, 0.005);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[1].0, got[1].1), (1, 3));
+        assert!((got[1].2 - 10.005).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_continuous_stream_still_waits_at_most_the_timeout() {
+        // The Logstash bug (delay applied per item): one arrival every 4 ms with T = 5 ms
+        // and B = 125 must give batches of two that leave 5 ms after their opener, never
+        // one batch that grows while items keep coming.
+        let arrivals: Vec<f64> = (0..250).map(|i| f64::from(i) * 0.004).collect();
+        let got = batches(&arrivals, 125, 0.005);
+        assert_eq!(got.len(), 125);
+        for (first, len, dispatch) in got {
+            assert_eq!(len, 2);
+            assert!((dispatch - arrivals[first] - 0.005).abs() < 1e-12);
+            for &arrival in &arrivals[first..first + len] {
+                assert!(dispatch <= arrival + 0.005);
+            }
+        }
     }
 
     #[test]

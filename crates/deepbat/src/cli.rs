@@ -2,6 +2,8 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
+use deepbat_core::platform::{ColdStart, Platform};
+use deepbat_core::profile::{ProfileError, ProfileOptions};
 use deepbat_core::trace::{self, Format, LoadOptions, Trace};
 use deepbat_core::units::parse_duration;
 use deepbat_core::{Grid, Pricing, ProfileSpec};
@@ -41,6 +43,12 @@ pub enum Command {
     /// Fit Markovian arrival processes to traces and inspect them.
     #[command(subcommand)]
     Map(MapCommand),
+    /// Service profiles: print one as a table, or fit one to measurements.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// The best configuration of every window of a trace by exact simulation, or the
+    /// cost-latency frontier of one window.
+    Oracle(OracleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +77,43 @@ pub struct MapFitArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Print s(M, b) for some memory and batch sizes.
+    Show(ProfileShowArgs),
+    /// Fit the parametric profile to a CSV of measurements by least squares.
+    Fit(ProfileFitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Memory sizes, MB, comma-separated (default: the default grid's inside the profile's
+    /// range).
+    #[arg(long, value_delimiter = ',')]
+    pub memory: Vec<u32>,
+    /// Batch sizes, comma-separated (default: 1, 2, 4, 8, 16, 32 inside the range).
+    #[arg(long, value_delimiter = ',')]
+    pub batch: Vec<u32>,
+    /// Print JSON: the profile and the table in seconds.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileFitArgs {
+    /// CSV with columns memory_mb,batch_size,seconds.
+    #[arg(long)]
+    pub measurements: PathBuf,
+    /// Also write the fitted profile as a TOML file usable with --profile.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct MapShowArgs {
     /// A folder of MAP<k>_D0/_D1 (or W<k>_D0/_D1) files, or one _D0 file.
@@ -76,6 +121,35 @@ pub struct MapShowArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OracleArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    #[command(flatten)]
+    pub setting: SettingArgs,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+    /// Latency SLO, e.g. 100ms.
+    #[arg(long, value_parser = slo)]
+    pub slo: f64,
+    /// Percentile the SLO applies to: 50, 90, 95 or 99.
+    #[arg(long, default_value_t = 95.0, value_parser = percentile)]
+    pub percentile: f64,
+    /// Only these hours of the trace, inclusive: A..B.
+    #[arg(long, value_parser = hours)]
+    pub hours: Option<(u32, u32)>,
+    /// Arrivals per window.
+    #[arg(long, default_value_t = 256)]
+    pub window: usize,
+    /// Print the cost-latency frontier of this window (0-based) instead of the best
+    /// configuration of every window.
+    #[arg(long)]
+    pub frontier_window: Option<usize>,
+    /// Write the CSV here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,28 +203,94 @@ impl TraceArgs {
 /// The serverless setting: profile, pricing and grid.
 #[derive(Debug, Args)]
 pub struct SettingArgs {
-    /// Service profile TOML (default: the synthetic default profile).
-    #[arg(long)]
-    pub profile: Option<PathBuf>,
-    /// Pricing preset: x86 or arm64.
-    #[arg(long, default_value = "x86")]
-    pub pricing: String,
-    /// Billing granularity in milliseconds (1 today; 100 before December 2020).
-    #[arg(long, default_value_t = 1)]
-    pub billing_ms: u32,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub pricing: PricingArgs,
     /// Grid TOML with memory_mb, batch_sizes and timeouts_ms (default: 28,224 configurations).
     #[arg(long)]
     pub grid: Option<PathBuf>,
 }
 
-impl SettingArgs {
-    pub fn profile(&self) -> Result<ProfileSpec> {
-        match &self.profile {
-            Some(path) => Ok(ProfileSpec::load(path)?),
-            None => Ok(ProfileSpec::default()),
-        }
+/// Which service profile to use.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Service profile file: TOML (parametric, polynomial or table), CSV of measurements
+    /// (memory_mb,batch_size,seconds), or JSON (a class table such as the MBS DeepSpeech
+    /// measurements, or a profile as deepbat prints it).
+    #[arg(long = "profile", conflicts_with = "profile_preset")]
+    pub path: Option<PathBuf>,
+    /// Built-in profile: default, inception-v4 or resnet-v2 (BATCH's cubic fits).
+    #[arg(long)]
+    pub profile_preset: Option<String>,
+    /// Request-size class of a class table (0 is the smallest).
+    #[arg(long, requires = "path")]
+    pub profile_class: Option<usize>,
+    /// Let a measured profile answer outside its measured memory and batch range.
+    #[arg(long)]
+    pub extrapolate: bool,
+}
+
+impl ProfileArgs {
+    /// Whether the user chose a profile (rather than the default).
+    pub fn given(&self) -> bool {
+        self.path.is_some() || self.profile_preset.is_some()
     }
 
+    /// The profile asked for, not yet checked against a grid.
+    pub fn load(&self) -> Result<ProfileSpec> {
+        let mut spec = match (&self.path, &self.profile_preset) {
+            (Some(path), _) => {
+                let options = ProfileOptions {
+                    class: self.profile_class,
+                    extrapolate: self.extrapolate,
+                };
+                ProfileSpec::load(path, &options).map_err(|e| match e {
+                    ProfileError::NoClass { .. } => anyhow!("{e} with --profile-class"),
+                    other => other.into(),
+                })?
+            }
+            (None, Some(name)) => ProfileSpec::preset(name).ok_or_else(|| {
+                anyhow!(
+                    "--profile-preset '{name}': use one of {}",
+                    deepbat_core::profile::PRESETS.join(", ")
+                )
+            })?,
+            (None, None) => ProfileSpec::default(),
+        };
+        if self.extrapolate {
+            spec.set_extrapolate(true);
+        }
+        Ok(spec)
+    }
+
+    /// The profile, checked to cover every memory and batch size it will be asked for.
+    pub fn load_for(&self, memory_mb: &[u32], batch_sizes: &[u32]) -> Result<ProfileSpec> {
+        let spec = self.load()?;
+        spec.check_covers(memory_mb, batch_sizes)
+            .map_err(|e| anyhow!("{e}; pass --extrapolate to allow it"))?;
+        Ok(spec)
+    }
+}
+
+/// What Lambda charges.
+#[derive(Debug, Args)]
+pub struct PricingArgs {
+    /// Pricing preset: x86 or arm64.
+    #[arg(long, default_value = "x86")]
+    pub pricing: String,
+    /// USD per GB-second of billed duration, replacing the preset's.
+    #[arg(long)]
+    pub price_gb_s: Option<f64>,
+    /// USD per invocation, replacing the preset's ($0.20 per million = 0.0000002).
+    #[arg(long)]
+    pub price_request: Option<f64>,
+    /// Billing granularity in milliseconds (1 today; 100 before December 2020).
+    #[arg(long, default_value_t = 1)]
+    pub billing_ms: u32,
+}
+
+impl PricingArgs {
     pub fn pricing(&self) -> Result<Pricing> {
         let mut pricing = Pricing::preset(&self.pricing)
             .ok_or_else(|| anyhow!("--pricing '{}': use x86 or arm64", self.pricing))?;
@@ -158,7 +298,33 @@ impl SettingArgs {
             bail!("--billing-ms 0: the billing granularity must be at least 1 ms");
         }
         pricing.granularity_ms = self.billing_ms;
+        for (flag, value, slot) in [
+            ("--price-gb-s", self.price_gb_s, &mut pricing.price_gb_s),
+            (
+                "--price-request",
+                self.price_request,
+                &mut pricing.price_request,
+            ),
+        ] {
+            if let Some(value) = value {
+                if !(value.is_finite() && value >= 0.0) {
+                    bail!("{flag} {value}: a price must be a non-negative number");
+                }
+                *slot = value;
+            }
+        }
         Ok(pricing)
+    }
+}
+
+impl SettingArgs {
+    /// The profile, checked against the grid it will serve.
+    pub fn profile(&self, grid: &Grid) -> Result<ProfileSpec> {
+        self.profile.load_for(&grid.memory_mb, &grid.batch_sizes)
+    }
+
+    pub fn pricing(&self) -> Result<Pricing> {
+        self.pricing.pricing()
     }
 
     pub fn grid(&self) -> Result<Grid> {
@@ -166,6 +332,43 @@ impl SettingArgs {
             Some(path) => Ok(Grid::load(path)?),
             None => Ok(Grid::default()),
         }
+    }
+}
+
+/// What the platform adds beyond the buffer rule; all off by default.
+#[derive(Debug, Args)]
+pub struct PlatformArgs {
+    /// Constant time added to every request's latency (network, invoke API), e.g. 30ms;
+    /// not billed.
+    #[arg(long, value_parser = duration)]
+    pub invoke_overhead: Option<f64>,
+    /// Most invocations running at once; later batches wait in FIFO order.
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+    /// Simulate cold starts with this init time (added to latency and billed), e.g. 400ms.
+    #[arg(long, value_parser = duration)]
+    pub cold_start: Option<f64>,
+    /// How long an idle instance stays warm (with --cold-start).
+    #[arg(long, value_parser = duration, requires = "cold_start")]
+    pub keep_alive: Option<f64>,
+}
+
+/// Keep-alive when `--keep-alive` is not given: AWS does not document it; instances are
+/// commonly observed to live 5-15 minutes.
+pub const DEFAULT_KEEP_ALIVE_S: f64 = 600.0;
+
+impl PlatformArgs {
+    pub fn platform(&self) -> Result<Platform> {
+        let platform = Platform {
+            invoke_overhead_s: self.invoke_overhead.unwrap_or(0.0),
+            concurrency: self.concurrency,
+            cold_start: self.cold_start.map(|init_s| ColdStart {
+                init_s,
+                keep_alive_s: self.keep_alive.unwrap_or(DEFAULT_KEEP_ALIVE_S),
+            }),
+        };
+        platform.validate().map_err(|e| anyhow!("{e}"))?;
+        Ok(platform)
     }
 }
 
@@ -199,6 +402,8 @@ pub struct SimulateArgs {
     pub trace: TraceArgs,
     #[command(flatten)]
     pub setting: SettingArgs,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
     /// Function memory, MB (128..=10240).
     #[arg(long)]
     pub memory: u32,
@@ -366,6 +571,10 @@ pub struct AnalyticArgs {
     /// exact, batch-approx or both.
     #[arg(long, default_value = "both")]
     pub method: String,
+    /// Constant time added to every request's latency (network, invoke API), e.g. 30ms;
+    /// not billed. BATCH's approximation ignores it, as published.
+    #[arg(long, value_parser = duration)]
+    pub invoke_overhead: Option<f64>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

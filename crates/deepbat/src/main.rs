@@ -27,7 +27,7 @@ mod output;
 mod surrogate_policy;
 
 use clap::Parser;
-use cli::{Cli, Command, MapCommand, TraceCommand};
+use cli::{Cli, Command, MapCommand, ProfileCommand, TraceCommand};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -44,6 +44,9 @@ fn main() -> ExitCode {
         Command::Analytic(args) => commands::analytic::run(&args),
         Command::Map(MapCommand::Fit(args)) => commands::map::fit(&args),
         Command::Map(MapCommand::Show(args)) => commands::map::show(&args),
+        Command::Profile(ProfileCommand::Show(args)) => commands::profile::show(&args),
+        Command::Profile(ProfileCommand::Fit(args)) => commands::profile::fit(&args),
+        Command::Oracle(args) => commands::oracle::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/serverless_model.rs"]
+mod serverless_model;
+
 fn deepbat(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deepbat"))
         .args(args)
@@ -287,6 +290,9 @@ fn optimize_scores_the_whole_grid_with_the_shipped_model() {
         assert!(!json[key].is_null(), "{key} missing in {json}");
     }
     assert_eq!(json["configurations"], 28_224);
+    // The setting the model was trained for is part of the answer.
+    assert_eq!(json["profile"]["kind"], "parametric");
+    assert_eq!(json["pricing"]["granularity_ms"], 1);
     // A feasible choice is predicted to meet the SLO.
     if json["feasible"].as_bool().unwrap() {
         assert!(json["predicted_p95"].as_f64().unwrap() <= 0.1);

@@ -25,10 +25,28 @@ pub fn run(args: &AnalyticArgs) -> Result<()> {
         );
     }
     let methods = methods(&args.method)?;
-    let profile = args.setting.profile()?;
+    // The profile must cover every memory and batch size the models will ask it about.
+    let grid = args.setting.grid()?;
+    let mut memories: Vec<u32> = single.iter().map(|c| c.memory_mb).collect();
+    let mut largest = single.map_or(1, |c| c.batch_size);
+    if args.slo.is_some() {
+        memories.extend(&grid.memory_mb);
+        largest = largest.max(grid.batch_sizes.iter().copied().max().unwrap_or(1));
+    }
+    let batches: Vec<u32> = (1..=largest).collect();
+    let profile = args.setting.profile.load_for(&memories, &batches)?;
     let pricing = args.setting.pricing()?;
     let (map, source) = load_map(args)?;
-    let overhead = Overhead::default();
+    let overhead = Overhead {
+        latency: args.invoke_overhead.unwrap_or(0.0),
+        billed: 0.0,
+    };
+    if !(overhead.latency.is_finite() && overhead.latency >= 0.0) {
+        bail!(
+            "--invoke-overhead {}: must not be negative",
+            overhead.latency
+        );
+    }
 
     let mut report = json!({
         "map": describe_map(&map, &source),
@@ -61,7 +79,6 @@ pub fn run(args: &AnalyticArgs) -> Result<()> {
     }
 
     if let Some(slo) = args.slo {
-        let grid = args.setting.grid()?;
         let objective = Objective {
             slo,
             percentile: args.percentile,

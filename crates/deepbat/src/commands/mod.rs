@@ -4,6 +4,8 @@ pub mod analytic;
 pub mod demo;
 pub mod map;
 pub mod optimize;
+pub mod oracle;
+pub mod profile;
 pub mod replay;
 pub mod simulate;
 pub mod synth;

@@ -49,6 +49,8 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
             "decision_ms": decision_ms,
             "gamma": objective.gamma,
             "configurations": bundle.grid().len(),
+            "profile": bundle.profile(),
+            "pricing": bundle.pricing(),
         });
         outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {

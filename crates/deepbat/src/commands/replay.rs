@@ -52,9 +52,10 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         None if wants("deepbat") => bail!("the deepbat policy needs --model DIR"),
         None => None,
     };
+    let grid = args.setting.grid()?;
     let mut setting = Setting {
-        grid: args.setting.grid()?,
-        profile: args.setting.profile()?,
+        profile: args.setting.profile(&grid)?,
+        grid,
         pricing: args.setting.pricing()?,
         objective,
         window: 256,
@@ -105,7 +106,7 @@ pub fn adopt_model_setting(
     bundle: &Bundle,
     explicit: &crate::cli::SettingArgs,
 ) -> Result<()> {
-    if explicit.profile.is_some() && &setting.profile != bundle.profile() {
+    if explicit.profile.given() && &setting.profile != bundle.profile() {
         bail!("--profile differs from the profile the model was trained for");
     }
     if explicit.grid.is_some() && &setting.grid != bundle.grid() {

@@ -2,8 +2,9 @@
 
 use crate::cli::{SimulateArgs, check_config};
 use anyhow::{Result, bail};
+use deepbat_core::Config;
+use deepbat_core::platform::simulate_on;
 use deepbat_core::units::format_ms;
-use deepbat_core::{Config, sim};
 use serde_json::json;
 
 pub fn run(args: &SimulateArgs) -> Result<()> {
@@ -16,8 +17,12 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     if args.setting.grid.is_some() {
         bail!("--grid has no effect on simulate, which runs the one configuration given");
     }
-    let profile = args.setting.profile()?;
+    let profile = args
+        .setting
+        .profile
+        .load_for(&[config.memory_mb], &[config.batch_size])?;
     let pricing = args.setting.pricing()?;
+    let platform = args.platform.platform()?;
     let trace = args.trace.load()?;
     let arrivals = match args.hours {
         Some((first, last)) => &trace.arrivals[trace.hour_range(first, last)],
@@ -27,7 +32,7 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         bail!("no arrivals in the selected hours");
     }
 
-    let outcome = sim::simulate(arrivals, config, &profile, &pricing);
+    let outcome = simulate_on(arrivals, config, &profile, &pricing, &platform);
     if args.json {
         let value = json!({
             "requests": outcome.requests,
@@ -40,12 +45,14 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
             "config": config,
             "profile": profile,
             "pricing": pricing,
+            "platform": platform,
         });
         outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         outln!("configuration     {config}");
         outln!("profile           {}", profile.describe());
         outln!("pricing           {}", pricing.describe());
+        outln!("platform          {}", platform.describe());
         outln!("requests          {}", outcome.requests);
         outln!("latency p50       {}", format_ms(outcome.p50));
         outln!("latency p90       {}", format_ms(outcome.p90));

@@ -9,7 +9,7 @@ use deepbat_model::{
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let grid = args.setting.grid()?;
-    let profile = args.setting.profile()?;
+    let profile = args.setting.profile(&grid)?;
     let pricing = args.setting.pricing()?;
     if args.samples < 10 {
         bail!("--samples {}: train on at least 10 windows", args.samples);
