@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/analytic.rs"]
+mod analytic;
 #[path = "cli/serverless_model.rs"]
 mod serverless_model;
 

@@ -1,3 +1,4 @@
 //! deepbat-core's integration tests, one module per area.
 
+mod analytic_fixtures;
 mod analytic_vs_simulation;
