@@ -405,3 +405,155 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+#[test]
+fn map_fit_writes_files_that_load_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("onoff.txt");
+    let trace_arg = trace.to_str().unwrap();
+    let made = deepbat(&[
+        "synth",
+        "--mode",
+        "on-off",
+        "--hours",
+        "1",
+        "--first-hour",
+        "3",
+        "--out",
+        trace_arg,
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+
+    let fits = dir.path().join("fits");
+    let out = deepbat(&[
+        "map",
+        "fit",
+        "--trace",
+        trace_arg,
+        "--format",
+        "gaps",
+        "--json",
+        "--out",
+        fits.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &reports[0];
+    let measured = report["measured"]["rate_per_s"].as_f64().unwrap();
+    let fitted = report["fitted"]["rate_per_s"].as_f64().unwrap();
+    // The fit keeps the mean gap exactly.
+    assert!(
+        (measured - fitted).abs() < 1e-9 * measured,
+        "{measured} vs {fitted}"
+    );
+
+    let d0 = fits.join("MAP1_D0");
+    let shown = deepbat(&["map", "show", d0.to_str().unwrap(), "--json"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let reloaded = shown[0]["rate_per_s"].as_f64().unwrap();
+    assert!(
+        (reloaded - fitted).abs() < 1e-12 * fitted,
+        "{reloaded} vs {fitted}"
+    );
+}
+
+#[test]
+fn synth_from_maps_samples_each_hour_from_its_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps = dir.path().join("maps");
+    std::fs::create_dir(&maps).unwrap();
+    write(&maps, "MAP1_D0", "-5\n");
+    write(&maps, "MAP1_D1", "5\n");
+    write(&maps, "MAP2_D0", "-200.5,0.5\n2,-12\n");
+    write(&maps, "MAP2_D1", "200,0\n0,10\n");
+    let trace = dir.path().join("day.txt");
+    let made = deepbat(&[
+        "synth",
+        "--from-maps",
+        maps.to_str().unwrap(),
+        "--hours",
+        "2",
+        "--seed",
+        "4",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let stats = deepbat(&[
+        "trace",
+        "stats",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--json",
+    ]);
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    // Hour 0 is Poisson at 5/s, hour 1 the MMPP at 162/s with IDC(∞) 29.5.
+    let rate = |h: usize| stats["hours"][h][1]["mean_rate"].as_f64().unwrap();
+    assert!((rate(0) - 5.0).abs() < 0.3, "{}", rate(0));
+    assert!((rate(1) - 162.0).abs() < 15.0, "{}", rate(1));
+    let idc = |h: usize| {
+        stats["dispersion"][h + 1]["idc_intervals"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(idc(0) < 1.5 && idc(1) > 10.0, "{} {}", idc(0), idc(1));
+}
+
+#[test]
+fn bad_map_files_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d0 = write(dir.path(), "X_D0", "-1,1\n1,oops\n");
+    write(dir.path(), "X_D1", "0,0\n0,0\n");
+    let message = failure(&["map", "show", d0.to_str().unwrap()]);
+    assert!(
+        message.contains("X_D0 line 2") && message.contains("'oops'"),
+        "{message}"
+    );
+
+    let d0 = write(dir.path(), "Y_D0", "-3,1\n1,-3\n");
+    write(dir.path(), "Y_D1", "1,0\n0,2\n");
+    let message = failure(&["map", "show", d0.to_str().unwrap()]);
+    assert!(
+        message.contains("Y_D0") && message.contains("row 0"),
+        "{message}"
+    );
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let message = failure(&[
+        "synth",
+        "--from-maps",
+        empty.to_str().unwrap(),
+        "--out",
+        "x.txt",
+    ]);
+    assert!(message.contains("no MAP<k>_D0"), "{message}");
+}
+
+#[test]
+fn a_failed_map_fit_writes_no_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // Hour 0 has plenty of gaps; hour 1 has two arrivals, too few to fit.
+    let mut text = "0.01\n".repeat(50);
+    text.push_str("0.02\n0.03\n0.05\n");
+    text.push_str("3600\n0.5\n");
+    let trace = write(dir.path(), "gaps.txt", &text);
+    let fits = dir.path().join("fits");
+    let message = failure(&[
+        "map",
+        "fit",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--hourly",
+        "--out",
+        fits.to_str().unwrap(),
+    ]);
+    assert!(message.contains("hour 1"), "{message}");
+    assert!(!fits.join("MAP1_D0").exists());
+}

@@ -25,7 +25,7 @@ impl Map {
         let mut row = self.interval_stationary().transpose();
         let mut factorial = 1.0;
         for step in 1..=k {
-            row = row * self.neg_d0_inverse();
+            row *= self.neg_d0_inverse();
             factorial *= f64::from(step);
         }
         factorial * row.sum()

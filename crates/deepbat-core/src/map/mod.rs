@@ -241,7 +241,9 @@ impl Map {
         for row in 0..n {
             let sum: f64 = d0.row(row).sum() + d1.row(row).sum();
             let scale = d0.row(row).amax().max(d1.row(row).amax());
-            if !(sum.abs() <= ROW_SUM_TOLERANCE * scale) {
+            // Written so that a NaN sum (from overflowing entries) fails too.
+            let within = sum.abs() <= ROW_SUM_TOLERANCE * scale;
+            if !within {
                 return Err(MapError::RowSum { row, sum });
             }
         }
@@ -405,14 +407,14 @@ fn check_irreducible(d0: &DMatrix<f64>, d1: &DMatrix<f64>) -> Result<(), MapErro
         seen[0] = true;
         let mut stack = vec![0];
         while let Some(at) = stack.pop() {
-            for next in 0..n {
+            for (next, visited) in seen.iter_mut().enumerate() {
                 let edge = if forward {
                     linked(at, next)
                 } else {
                     linked(next, at)
                 };
-                if edge && !seen[next] {
-                    seen[next] = true;
+                if edge && !*visited {
+                    *visited = true;
                     stack.push(next);
                 }
             }
