@@ -7,6 +7,9 @@ use deepbat_core::units::parse_duration;
 use deepbat_core::{Grid, Pricing, ProfileSpec};
 use std::path::PathBuf;
 
+mod plot;
+pub use plot::{PlotRequest, SeriesSpec};
+
 /// Choose the cheapest serverless batching configuration that meets a latency SLO.
 #[derive(Debug, Parser)]
 #[command(name = "deepbat", version, about)]
@@ -41,6 +44,10 @@ pub enum Command {
 pub enum TraceCommand {
     /// Count, duration, rate, SCV and lag-1 autocorrelation, overall and per hour.
     Stats(StatsArgs),
+
+    /// Plot the arrival rate per minute and the index of dispersion per hour of one or
+    /// more traces, as SVG and PNG.
+    Plot(PlotRequest),
 }
 
 /// Where arrivals come from.
