@@ -42,3 +42,7 @@ synth=(--trace "$scratch/synth-day.gz"
 "$deepbat" trace plot "${synth[@]}" --out "$out/synthetic-day"
 "$deepbat" trace plot "${azure[@]}" "${twitter[@]}" "${twitter_2021[@]}" "${synth[@]}" \
     --title "Four traces: load and burstiness hour by hour" --out "$out/all-traces"
+
+# The table's row for all 22 days of Twitter 2021 (its figure is not kept: too dense).
+"$deepbat" trace plot --trace "$traces/twitter-2021-08-persecond-infadapter/workload.txt.gz" \
+    --format per-second --label "Twitter 2021-08, all 22 days" --out "$scratch/twitter-2021-all"
