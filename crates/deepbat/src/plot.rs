@@ -367,7 +367,7 @@ mod tests {
         let figure = figure();
         let svg = svg(&figure).unwrap();
         assert!(
-            svg.contains("<svg") && svg.contains("Poisson (1)"),
+            svg.contains("<svg") && svg.contains("Poisson process"),
             "{svg:.200}"
         );
         let png = png(&figure).unwrap();

@@ -20,7 +20,13 @@ struct PlotArgs {
     /// Trace file(s) of one series, concatenated in the order given. Repeat `--trace` for
     /// more series. The options up to the next `--trace` belong to this series; options
     /// before the first `--trace` apply to all series.
-    #[arg(long = "trace", required = true, num_args = 1.., action = ArgAction::Append)]
+    #[arg(
+        long = "trace",
+        value_name = "FILES",
+        required = true,
+        num_args = 1..,
+        action = ArgAction::Append
+    )]
     paths: Vec<PathBuf>,
     /// gaps, timestamps, azure-minute, per-second or csv (per series).
     #[arg(long)]
@@ -127,7 +133,7 @@ impl FromArgMatches for PlotRequest {
                     ErrorKind::MissingRequiredArgument,
                     format!(
                         "the series of --trace {} has no --format: give one after it, \
-                         or once before the first --trace\n",
+                         or once before the first --trace",
                         files[0].display()
                     ),
                 ));
@@ -204,7 +210,7 @@ impl Groups<'_> {
                 };
                 return Err(clap::Error::raw(
                     ErrorKind::ArgumentConflict,
-                    format!("--{id} is given twice {whom}\n"),
+                    format!("--{id} is given twice {whom}"),
                 ));
             }
             *slot = Some(value.clone());
