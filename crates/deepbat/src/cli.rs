@@ -9,6 +9,9 @@ use deepbat_core::units::parse_duration;
 use deepbat_core::{Grid, Pricing, ProfileSpec};
 use std::path::PathBuf;
 
+mod plot;
+pub use plot::{PlotRequest, SeriesSpec};
+
 /// Choose the cheapest serverless batching configuration that meets a latency SLO.
 #[derive(Debug, Parser)]
 #[command(name = "deepbat", version, about)]
@@ -156,6 +159,10 @@ pub struct OracleArgs {
 pub enum TraceCommand {
     /// Count, duration, rate, SCV and lag-1 autocorrelation, overall and per hour.
     Stats(StatsArgs),
+
+    /// Plot the arrival rate per minute and the index of dispersion per hour of one or
+    /// more traces, as SVG and PNG.
+    Plot(PlotRequest),
 }
 
 /// Where arrivals come from.

@@ -24,6 +24,7 @@ macro_rules! out {
 mod cli;
 mod commands;
 mod output;
+mod plot;
 mod surrogate_policy;
 
 use clap::Parser;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Trace(TraceCommand::Stats(args)) => commands::trace::stats(&args),
+        Command::Trace(TraceCommand::Plot(args)) => commands::trace_plot::run(&args),
         Command::Simulate(args) => commands::simulate::run(&args),
         Command::Train(args) => commands::train::run(&args),
         Command::Optimize(args) => commands::optimize::run(&args),

@@ -557,3 +557,124 @@ fn a_failed_map_fit_writes_no_files() {
     assert!(message.contains("hour 1"), "{message}");
     assert!(!fits.join("MAP1_D0").exists());
 }
+
+#[test]
+fn trace_plot_writes_svg_and_png_for_several_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = synth_trace(dir.path(), "synth.txt.gz", 5);
+    // One arrival a second at 1, 2, ..., 7199 s: hours 0 and 1, no randomness at all.
+    let steady = write(dir.path(), "steady.txt", &"1\n".repeat(7199));
+    let prefix = dir.path().join("plots/traces");
+    let run = deepbat(&[
+        "trace",
+        "plot",
+        "--format",
+        "gaps",
+        "--trace",
+        synth.to_str().unwrap(),
+        "--label",
+        "bursty synth",
+        "--trace",
+        steady.to_str().unwrap(),
+        "--label",
+        "steady",
+        "--out",
+        prefix.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+
+    let svg = std::fs::read_to_string(dir.path().join("plots/traces.svg")).unwrap();
+    assert!(svg.contains("<svg"), "{svg:.300}");
+    assert!(svg.contains("bursty synth") && svg.contains("steady"));
+    let png = std::fs::read(dir.path().join("plots/traces.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+
+    // The table: one row per series. The steady trace has one arrival in every 1 s window
+    // (variance 0) and constant gaps (SCV 0) in both of its hours.
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let row = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no row for {label}: {stdout}"))
+            .to_string()
+    };
+    assert!(row("bursty synth").contains(" 1 "), "{stdout}");
+    let steady_row = row("steady");
+    assert!(
+        steady_row.contains(" 7199 ") && steady_row.contains(" 2 "),
+        "{stdout}"
+    );
+    assert_eq!(
+        steady_row.matches("0.00 / 0.00 / 0.00").count(),
+        2,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_bad_series_leaves_no_plot_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.txt", &"0.5\n".repeat(100));
+    let bad = write(dir.path(), "bad.txt", "0.1\n0.2\nNaN\n");
+    let prefix = dir.path().join("out");
+    let err = failure(&[
+        "trace",
+        "plot",
+        "--format",
+        "gaps",
+        "--trace",
+        good.to_str().unwrap(),
+        "--trace",
+        bad.to_str().unwrap(),
+        "--out",
+        prefix.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("bad.txt") && err.contains("line 3") && err.contains("NaN"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // Two labels for one series are refused before anything is read.
+    let err = failure(&[
+        "trace",
+        "plot",
+        "--trace",
+        good.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--label",
+        "a",
+        "--label",
+        "b",
+        "--out",
+        prefix.to_str().unwrap(),
+    ]);
+    assert!(err.contains("--label is given twice"), "{err}");
+
+    // A directory where the PNG should go is found before the SVG is written.
+    std::fs::create_dir(dir.path().join("blocked.png")).unwrap();
+    let blocked = dir.path().join("blocked");
+    let err = failure(&[
+        "trace",
+        "plot",
+        "--trace",
+        good.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--out",
+        blocked.to_str().unwrap(),
+    ]);
+    assert!(err.contains("blocked.png"), "{err}");
+    std::fs::remove_dir(dir.path().join("blocked.png")).unwrap();
+
+    // Nothing was written, not even a temporary file.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut left = left;
+    left.sort();
+    assert_eq!(left, ["bad.txt", "good.txt"]);
+}

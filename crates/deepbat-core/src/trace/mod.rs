@@ -6,8 +6,10 @@
 //! [`load`] reads the file formats ([`Format`]); count formats and coarse timestamps only
 //! say how many arrivals fell in a time bucket, and one seeded rule, [`spread_uniform`],
 //! places them inside it (see the [`spread`] module). [`TraceStats`] summarises the
-//! inter-arrival times overall and per hour.
+//! inter-arrival times overall and per hour; [`burstiness`] gives the series over time
+//! (rate per minute, index of dispersion per hour) that plots and hourly tables show.
 
+pub mod burstiness;
 mod error;
 mod load;
 pub mod spread;

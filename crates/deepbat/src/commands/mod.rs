@@ -10,4 +10,5 @@ pub mod replay;
 pub mod simulate;
 pub mod synth;
 pub mod trace;
+pub mod trace_plot;
 pub mod train;
