@@ -211,15 +211,8 @@ fn level_phase_pmf(map: &Map, alpha: &[f64], b: usize, timeout: f64) -> Vec<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytic::test_fixtures::mmpp;
     use approx::assert_relative_eq;
-
-    fn mmpp() -> Map {
-        Map::new(
-            DMatrix::from_row_slice(2, 2, &[-200.5, 0.5, 2.0, -12.0]),
-            DMatrix::from_row_slice(2, 2, &[200.0, 0.0, 0.0, 10.0]),
-        )
-        .unwrap()
-    }
 
     #[test]
     fn the_heuristic_start_of_the_brief() {

@@ -190,16 +190,8 @@ fn upper_tails(weights: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytic::test_fixtures::mmpp;
     use nalgebra::DMatrix;
-
-    fn mmpp() -> Map {
-        // The MMPP(2) of section 2.5 of the BATCH brief.
-        Map::new(
-            DMatrix::from_row_slice(2, 2, &[-200.5, 0.5, 2.0, -12.0]),
-            DMatrix::from_row_slice(2, 2, &[200.0, 0.0, 0.0, 10.0]),
-        )
-        .unwrap()
-    }
 
     #[test]
     fn poisson_weights_match_the_closed_form() {

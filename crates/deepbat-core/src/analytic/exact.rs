@@ -295,11 +295,7 @@ mod tests {
     /// The MMPP(2) of section 2.5 of the BATCH brief: D0 = [[-200.5, 0.5], [2, -12]],
     /// D1 = diag(200, 10), B = 5, T = 80 ms, s_k = 0.05 + 0.02 k s.
     fn fixture() -> (Map, BatchModel, Vec<f64>) {
-        let map = Map::new(
-            DMatrix::from_row_slice(2, 2, &[-200.5, 0.5, 2.0, -12.0]),
-            DMatrix::from_row_slice(2, 2, &[200.0, 0.0, 0.0, 10.0]),
-        )
-        .unwrap();
+        let map = crate::analytic::test_fixtures::mmpp();
         let model = BatchModel::new(&map, 5, 0.08).unwrap();
         let service = (1..=5).map(|k| 0.05 + 0.02 * f64::from(k)).collect();
         (map, model, service)

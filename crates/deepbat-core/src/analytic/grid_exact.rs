@@ -367,16 +367,8 @@ impl BatchTable {
 mod tests {
     use super::*;
     use crate::analytic::BatchModel;
+    use crate::analytic::test_fixtures::mmpp;
     use crate::profile::{Parametric, ProfileSpec};
-    use nalgebra::DMatrix;
-
-    fn mmpp() -> Map {
-        Map::new(
-            DMatrix::from_row_slice(2, 2, &[-200.5, 0.5, 2.0, -12.0]),
-            DMatrix::from_row_slice(2, 2, &[200.0, 0.0, 0.0, 10.0]),
-        )
-        .unwrap()
-    }
 
     /// The shared tables agree with the exact per-configuration model: same batch sizes
     /// and cost, percentiles within interpolation error.

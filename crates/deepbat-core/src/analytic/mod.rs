@@ -18,6 +18,22 @@ pub mod grid_exact;
 pub mod policy;
 mod small;
 
+#[cfg(test)]
+pub(crate) mod test_fixtures {
+    use crate::map::Map;
+    use nalgebra::DMatrix;
+
+    /// The MMPP(2) of section 2.5 of the BATCH brief: D0 = [[-200.5, 0.5], [2, -12]],
+    /// D1 = diag(200, 10); 162 arrivals/s, asymptotic IDC 29.52.
+    pub fn mmpp() -> Map {
+        Map::new(
+            DMatrix::from_row_slice(2, 2, &[-200.5, 0.5, 2.0, -12.0]),
+            DMatrix::from_row_slice(2, 2, &[200.0, 0.0, 0.0, 10.0]),
+        )
+        .expect("the brief's MMPP is a valid MAP")
+    }
+}
+
 pub use batch_approx::ApproxModel;
 pub use exact::BatchModel;
 pub use grid_exact::Overhead;
