@@ -61,6 +61,25 @@ fn random_config(rng: &mut Pcg64) -> Config {
     }
 }
 
+/// Latency of every request of `block` under `config` with batch service times `service`;
+/// `batches` is left holding the batches.
+fn block_latencies(
+    block: &[f64],
+    config: Config,
+    service: &[f64],
+    batches: &mut Vec<deepbat_core::sim::Batch>,
+) -> Vec<f64> {
+    form_batches(block, config.batch_size, config.timeout, batches);
+    let mut latencies = Vec::with_capacity(block.len());
+    for batch in batches.iter() {
+        let s = service[batch.len - 1];
+        for &arrival in &block[batch.first..batch.first + batch.len] {
+            latencies.push(batch.dispatch - arrival + s);
+        }
+    }
+    latencies
+}
+
 /// Checks 20 random configurations of `map`; `name` labels failures.
 fn check_against_simulation(name: &str, map: &Map, seed: u64) {
     let arrivals = sample(map, seed);
@@ -89,16 +108,11 @@ fn check_against_simulation(name: &str, map: &Map, seed: u64) {
             .collect();
         let mut costs = Vec::new();
         for block in arrivals.chunks(ARRIVALS / BLOCKS) {
-            form_batches(block, config.batch_size, config.timeout, &mut batches);
-            let mut latencies = Vec::with_capacity(block.len());
-            let mut cost = 0.0;
-            for batch in &batches {
-                let s = service[batch.len - 1];
-                cost += pricing.invocation_cost(config.memory_mb, s);
-                for &arrival in &block[batch.first..batch.first + batch.len] {
-                    latencies.push(batch.dispatch - arrival + s);
-                }
-            }
+            let latencies = block_latencies(block, config, &service, &mut batches);
+            let cost: f64 = batches
+                .iter()
+                .map(|b| pricing.invocation_cost(config.memory_mb, service[b.len - 1]))
+                .sum();
             costs.push(cost / block.len() as f64);
             let n = latencies.len() as f64;
             for ((_, x), f) in quantiles.iter().zip(figures.iter_mut()) {
@@ -135,12 +149,68 @@ fn exact_model_matches_simulation_for_poisson() {
 #[test]
 fn exact_model_matches_simulation_for_a_bursty_mmpp() {
     // The MMPP(2) of section 2.5 of the BATCH brief: 162/s, asymptotic IDC 29.5.
-    let map = Map::new(
+    check_against_simulation("bursty MMPP", &brief_mmpp(), 12);
+}
+
+fn brief_mmpp() -> Map {
+    Map::new(
         DMatrix::from_row_slice(2, 2, &[-200.5, 0.5, 2.0, -12.0]),
         DMatrix::from_row_slice(2, 2, &[200.0, 0.0, 0.0, 10.0]),
     )
-    .unwrap();
-    check_against_simulation("bursty MMPP", &map, 12);
+    .unwrap()
+}
+
+/// Section 2.5 of the BATCH brief by simulation: the MMPP with B = 5, T = 80 ms and
+/// s_k = 0.05 + 0.02 k s. The brief's model figures (E[n] 4.895766, p95 0.18022 s and its
+/// CDF points) must hold on 10^6 sampled arrivals within four standard errors.
+#[test]
+fn the_brief_fixture_holds_in_simulation() {
+    let arrivals = sample(&brief_mmpp(), 21);
+    let config = Config {
+        memory_mb: 2048,
+        batch_size: 5,
+        timeout: 0.08,
+    };
+    let service: Vec<f64> = (1..=5).map(|k| 0.05 + 0.02 * f64::from(k)).collect();
+    let points = [
+        (0.1499, 0.00309),
+        (0.1501, 0.20688),
+        (0.155, 0.39966),
+        (0.2, 0.99481),
+    ];
+    let mut mean_batches = Vec::new();
+    let mut shares = vec![Vec::new(); points.len()];
+    let mut p95_straddle = (Vec::new(), Vec::new());
+    let mut batches = Vec::new();
+    for block in arrivals.chunks(ARRIVALS / BLOCKS) {
+        let latencies = block_latencies(block, config, &service, &mut batches);
+        let n = latencies.len() as f64;
+        mean_batches.push(n / batches.len() as f64);
+        for ((x, _), share) in points.iter().zip(shares.iter_mut()) {
+            share.push(latencies.iter().filter(|&&l| l <= *x).count() as f64 / n);
+        }
+        p95_straddle
+            .0
+            .push(latencies.iter().filter(|&&l| l < 0.18022 - 5e-6).count() as f64 / n);
+        p95_straddle
+            .1
+            .push(latencies.iter().filter(|&&l| l <= 0.18022 + 5e-6).count() as f64 / n);
+    }
+    let (mean, error) = mean_and_error(&mean_batches);
+    assert!(
+        (mean - 4.895766).abs() <= 4.0 * error,
+        "E[n] {mean} ± {error}"
+    );
+    for ((x, model), share) in points.iter().zip(&shares) {
+        let (simulated, error) = mean_and_error(share);
+        assert!(
+            (simulated - model).abs() <= 4.0 * error + 1e-9,
+            "F({x}): model {model}, simulated {simulated} ± {error}"
+        );
+    }
+    let (below, below_error) = mean_and_error(&p95_straddle.0);
+    let (upto, upto_error) = mean_and_error(&p95_straddle.1);
+    assert!(below <= 0.95 + 4.0 * below_error && upto >= 0.95 - 4.0 * upto_error);
 }
 
 #[test]
