@@ -233,6 +233,19 @@ fn replay_writes_both_tables() {
         hours.lines().next().unwrap(),
         "policy,hour,windows,vcr_percent,cost_per_request,oracle_cost_per_request,mean_decision_ms"
     );
+    // run.json records what the replay ran with.
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        record["policies"],
+        serde_json::json!(["oracle", "sim-last", "static"])
+    );
+    assert_eq!(
+        record["grid"]["memory_mb"],
+        serde_json::json!([512, 1769, 3008])
+    );
+    assert_eq!(record["objective"]["slo"], 0.1);
+    assert_eq!(record["input"]["command"], "replay");
     // Three policies over the same windows; the oracle never costs more than sim-last on a
     // window where sim-last met the SLO.
     let rows: Vec<Vec<String>> = windows

@@ -4,7 +4,7 @@
 //! the model shipped in the repository, and replays `oracle`, `sim-last` and `deepbat` at a
 //! 100 ms SLO.
 
-use super::replay::{build_policies, replay_and_report, shipped_model, write_report};
+use super::replay::{build_policies, replay_and_report, run_record, shipped_model, write_report};
 use crate::cli::{DemoArgs, check_out_dir};
 use anyhow::{Context, Result};
 use deepbat_core::optimizer::Objective;
@@ -41,7 +41,14 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let mut policies = build_policies(&names, Some(bundle), None, &setting, args.gamma);
     let report = replay_and_report(&trace, (1, args.hours), &setting, &mut policies)?;
     if let Some(out) = &args.out {
-        write_report(&report, out)?;
+        let input = serde_json::json!({
+            "command": "demo",
+            "seed": args.seed,
+            "hours": args.hours,
+            "model": dir,
+            "gamma": format!("{:?}", args.gamma),
+        });
+        write_report(&report, out, &run_record(&setting, &policies, input))?;
     }
     outln!("{}", replay::summary_table(&report.overall));
     Ok(())

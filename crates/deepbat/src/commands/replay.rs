@@ -78,13 +78,26 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         &setting,
         &mut policies,
     )?;
-    write_report(&report, &args.out)?;
+    let input = serde_json::json!({
+        "command": "replay",
+        "trace": args.trace.paths,
+        "format": args.trace.format,
+        "function": args.trace.function,
+        "column": args.trace.column,
+        "unit": args.trace.unit,
+        "spread_seed": args.trace.spread_seed,
+        "hours": [args.hours.0, args.hours.1],
+        "model": args.model,
+        "gamma": format!("{:?}", args.objective.gamma),
+    });
+    write_report(&report, &args.out, &run_record(&setting, &policies, input))?;
     outln!("{}", replay::summary_table(&report.overall));
     print_notes(&policies)?;
     outln!(
-        "wrote {} and {}",
+        "wrote {}, {} and {}",
         args.out.join("windows.csv").display(),
-        args.out.join("hours.csv").display()
+        args.out.join("hours.csv").display(),
+        args.out.join("run.json").display()
     );
     Ok(())
 }
@@ -196,9 +209,36 @@ pub fn replay_and_report(
     Ok(report)
 }
 
-/// Writes `windows.csv` and `hours.csv` into `dir`, both or neither.
-pub fn write_report(report: &Report, dir: &Path) -> Result<()> {
+/// What a replay ran with, for `run.json`: enough to run it again.
+pub fn run_record(
+    setting: &Setting,
+    policies: &[Box<dyn Policy>],
+    input: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "input": input,
+        "policies": policies.iter().map(|p| p.name()).collect::<Vec<_>>(),
+        "objective": setting.objective,
+        "window": setting.window,
+        "grid": setting.grid,
+        "profile": setting.profile,
+        "pricing": setting.pricing,
+        "notes": policies
+            .iter()
+            .flat_map(|p| p.notes().into_iter().map(move |n| format!("{}: {n}", p.name())))
+            .collect::<Vec<_>>(),
+        "deepbat_version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Writes `windows.csv`, `hours.csv` and `run.json` (the setting the replay ran with) into
+/// `dir`, all or none.
+pub fn write_report(report: &Report, dir: &Path, run: &serde_json::Value) -> Result<()> {
     let mut outputs = Outputs::default();
+    outputs.stage(
+        &dir.join("run.json"),
+        serde_json::to_string_pretty(run)?.as_bytes(),
+    )?;
     outputs.stage(&dir.join("windows.csv"), &csv_bytes(&report.windows)?)?;
     outputs.stage(&dir.join("hours.csv"), &csv_bytes(&report.hours)?)?;
     outputs
