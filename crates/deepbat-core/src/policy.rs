@@ -8,6 +8,7 @@
 use crate::grid::{Config, Grid};
 use crate::optimizer::{Choice, Objective};
 use crate::oracle;
+use crate::platform::Platform;
 use crate::pricing::Pricing;
 use crate::profile::ProfileSpec;
 use crate::sim::Outcome;
@@ -24,6 +25,8 @@ pub struct Setting {
     pub objective: Objective,
     /// Arrivals per decision window (L).
     pub window: usize,
+    /// Invoke overhead, concurrency limit and cold starts (all off by default).
+    pub platform: Platform,
 }
 
 /// Best configurations found by exact simulation, memoised per range of arrivals.
@@ -60,11 +63,12 @@ impl<'a> Evaluations<'a> {
 
     fn search(&self, range: Range<usize>) -> Choice {
         let s = self.setting;
-        oracle::best(
+        oracle::best_on(
             &self.arrivals[range],
             &s.grid,
             &s.profile,
             &s.pricing,
+            &s.platform,
             &s.objective,
         )
     }
@@ -192,6 +196,7 @@ mod tests {
             pricing: Pricing::x86(),
             objective: Objective::p95(0.1),
             window: 4,
+            platform: Default::default(),
         }
     }
 

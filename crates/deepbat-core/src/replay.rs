@@ -11,8 +11,9 @@
 //! window of inter-arrival times to read; arrivals before the selected hours count as
 //! history. The oracle searches of all windows run in parallel before the policies run.
 
+use crate::platform;
 use crate::policy::{Context, Evaluations, Policy, Setting};
-use crate::sim::{self, Outcome};
+use crate::sim::Outcome;
 use crate::trace::Trace;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -141,11 +142,12 @@ pub fn run(
                     let started = Instant::now();
                     let decision = policy.decide(&context);
                     let decision_ms = started.elapsed().as_secs_f64() * 1e3;
-                    let outcome = sim::simulate(
+                    let outcome = platform::simulate_on(
                         &arrivals[w.clone()],
                         decision.config,
                         &setting.profile,
                         &setting.pricing,
+                        &setting.platform,
                     );
                     progress(1);
                     let latency = outcome.percentile(setting.objective.percentile);
@@ -235,6 +237,7 @@ mod tests {
             pricing: Pricing::x86(),
             objective: Objective::p95(0.1),
             window: 16,
+            platform: Default::default(),
         }
     }
 

@@ -482,6 +482,8 @@ pub struct ReplayArgs {
     pub setting: SettingArgs,
     #[command(flatten)]
     pub objective: ObjectiveArgs,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
     /// Comma-separated policies: oracle, sim-last, deepbat, static, batch (BATCH: a MAP(2)
     /// fitted to the previous hour, its approximate model solved hourly), batch-exact (the
     /// same with the exact model).

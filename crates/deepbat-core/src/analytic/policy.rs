@@ -137,6 +137,7 @@ mod tests {
             pricing: Pricing::x86(),
             objective: Objective::p95(0.1),
             window: 64,
+            platform: Default::default(),
         }
     }
 

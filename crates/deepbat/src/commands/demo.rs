@@ -36,6 +36,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         pricing: *bundle.pricing(),
         objective: Objective::p95(args.slo),
         window: bundle.window(),
+        platform: Default::default(),
     };
     let names: Vec<String> = ["oracle", "sim-last", "deepbat"].map(String::from).to_vec();
     let mut policies = build_policies(&names, Some(bundle), None, &setting, args.gamma);

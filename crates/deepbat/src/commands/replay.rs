@@ -59,6 +59,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         pricing: args.setting.pricing()?,
         objective,
         window: 256,
+        platform: args.platform.platform()?,
     };
     if let Some(bundle) = &bundle {
         adopt_model_setting(&mut setting, bundle, &args.setting)?;
@@ -150,11 +151,11 @@ pub fn build_policies(
                 "static" => fixed.map(|c| Box::new(Static(c)) as Box<dyn Policy>),
                 "batch" => Some(Box::new(HourlyAnalytic::new(
                     Method::BatchApprox,
-                    Overhead::default(),
+                    analytic_overhead(setting),
                 ))),
                 "batch-exact" => Some(Box::new(HourlyAnalytic::new(
                     Method::Exact,
-                    Overhead::default(),
+                    analytic_overhead(setting),
                 ))),
                 "deepbat" => bundle.take().map(|b| {
                     let gamma = gamma.resolve(&b, setting.objective.percentile);
@@ -174,6 +175,22 @@ pub fn build_policies(
             }
         })
         .collect()
+}
+
+/// The analytic models know the invoke overhead; they model neither a concurrency limit
+/// nor cold starts (their function stage has no queue and is always warm).
+fn analytic_overhead(setting: &Setting) -> Overhead {
+    let platform = &setting.platform;
+    if platform.concurrency.is_some() || platform.cold_start.is_some() {
+        tracing::warn!(
+            "the batch and batch-exact policies ignore --concurrency and --cold-start; \
+             the replay still simulates them"
+        );
+    }
+    Overhead {
+        latency: platform.invoke_overhead_s,
+        billed: 0.0,
+    }
 }
 
 /// The configuration used before a full window has arrived: most memory, no batching.

@@ -159,3 +159,42 @@ fn bad_analytic_input_is_one_clear_error() {
     ]);
     assert!(text.contains("--index 9"), "{text}");
 }
+
+#[test]
+fn replay_simulates_the_platform_options() {
+    // A 400 ms invoke overhead alone breaks a 100 ms SLO in every window, whatever the
+    // policy chooses: the replay must simulate it, and record it in run.json.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = synth_trace(dir.path(), "day.gz", 6);
+    let grid = write(
+        dir.path(),
+        "grid.toml",
+        "memory_mb = [1024, 3008]\nbatch_sizes = [1, 4]\ntimeouts_ms = [0, 10]\n",
+    );
+    let runs = dir.path().join("runs");
+    let out = deepbat(&[
+        "replay",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "gaps",
+        "--hours",
+        "0..0",
+        "--slo",
+        "100ms",
+        "--grid",
+        grid.to_str().unwrap(),
+        "--policies",
+        "oracle,batch-exact",
+        "--invoke-overhead",
+        "400ms",
+        "--out",
+        runs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hours = std::fs::read_to_string(runs.join("hours.csv")).unwrap();
+    for row in hours.lines().skip(1) {
+        let vcr: f64 = row.split(',').nth(3).unwrap().parse().unwrap();
+        assert_eq!(vcr, 100.0, "{row}");
+    }
+}
