@@ -69,8 +69,10 @@ pub struct MapFitArgs {
     /// Fit each hour of the trace separately.
     #[arg(long)]
     pub hourly: bool,
-    /// Autocorrelation lags used to estimate the decay rate.
-    #[arg(long, default_value_t = deepbat_core::map::DEFAULT_MAX_LAG)]
+    /// Autocorrelation lags used to estimate the decay rate (1..=10000; each costs a pass
+    /// over the gaps).
+    #[arg(long, default_value_t = deepbat_core::map::DEFAULT_MAX_LAG,
+          value_parser = max_lag)]
     pub max_lag: usize,
     /// Write MAP<k>_D0 / MAP<k>_D1 files here (k = hour + 1; 1 for the whole trace).
     #[arg(long)]
@@ -637,6 +639,13 @@ fn gamma(text: &str) -> Result<Gamma, String> {
         ));
     }
     Ok(Gamma::Fixed(value))
+}
+
+fn max_lag(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(lag) if (1..=10_000).contains(&lag) => Ok(lag),
+        _ => Err(format!("'{text}': use a whole number of lags in 1..=10000")),
+    }
 }
 
 fn slo(text: &str) -> Result<f64, String> {

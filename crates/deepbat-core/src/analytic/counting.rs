@@ -14,11 +14,16 @@
 //! is what makes uniformization stable where a matrix exponential of the level-phase chain
 //! can cancel.
 
+use super::AnalyticError;
 use super::small::{Mat, RowVector, Vector};
 use crate::map::Map;
 
 /// Poisson weights below this are dropped; the truncated tail is smaller still.
 const WEIGHT_FLOOR: f64 = 1e-20;
+/// Most uniformization terms a model may need (`q T` of about 10^5).
+pub const MAX_TERMS: usize = 100_000;
+/// Most `K(n, d)` blocks a model may hold (memory: a few hundred MB for two phases).
+pub const MAX_BLOCKS: usize = 4_000_000;
 
 /// `K(n, d)` for `n` up to what a horizon needs and `d` up to a depth.
 #[derive(Debug, Clone)]
@@ -35,16 +40,25 @@ pub struct Counting {
     n_terms: usize,
 }
 
-/// `C_d(t)` and `I_d(t)` for `d = 0..depth` at one `t`.
+/// `C_d(t)` and `I_d(t)` for `d = 0..depth` at one `t`; beyond the depth both are zero
+/// (to the truncation's precision).
 #[derive(Debug, Clone)]
 pub struct Counts {
-    pub c: Vec<Mat>,
-    pub i: Vec<Mat>,
+    c: Vec<Mat>,
+    i: Vec<Mat>,
+    zero: Mat,
 }
 
 impl Counting {
     /// The uniformization terms of `map` for counts `0..depth` and times up to `horizon`.
-    pub fn new(map: &Map, depth: usize, horizon: f64) -> Self {
+    ///
+    /// Counts beyond the number of terms have probability below the truncation error, so
+    /// the depth kept is at most that number.
+    ///
+    /// # Errors
+    /// When `q * horizon` needs more than [`MAX_TERMS`] terms, or the terms and depth
+    /// more than [`MAX_BLOCKS`] blocks: the rate and timeout are too large for this model.
+    pub fn new(map: &Map, depth: usize, horizon: f64) -> Result<Self, AnalyticError> {
         let phases = map.phases();
         let d0 = Mat::from_dmatrix(map.d0());
         let d1 = Mat::from_dmatrix(map.d1());
@@ -55,8 +69,22 @@ impl Counting {
         let p0 = Mat::identity(phases).add_scaled(&d0, 1.0 / rate);
         let p1 = d1.scaled(1.0 / rate);
 
-        let n_terms = poisson_weights(rate * horizon).len();
-        let depth = depth.max(1);
+        let mean_events = rate * horizon;
+        if !(mean_events <= MAX_TERMS as f64 * 0.8) {
+            return Err(AnalyticError::TooLarge(format!(
+                "timeout {horizon} s at uniformization rate {rate:.4}/s means about \
+                 {mean_events:.3e} events per batch window; the exact model handles up to {}",
+                MAX_TERMS * 4 / 5
+            )));
+        }
+        let n_terms = poisson_weights(mean_events).len();
+        let depth = depth.clamp(1, n_terms);
+        if n_terms * depth > MAX_BLOCKS {
+            return Err(AnalyticError::TooLarge(format!(
+                "{n_terms} uniformization terms x {depth} batch sizes exceed the model's \
+                 limit of {MAX_BLOCKS} blocks; use a shorter timeout or a smaller batch"
+            )));
+        }
         let mut terms = Vec::with_capacity(n_terms * depth);
         for n in 0..n_terms {
             for d in 0..depth {
@@ -79,14 +107,14 @@ impl Counting {
                 terms.push(block);
             }
         }
-        Self {
+        Ok(Self {
             phases,
             depth,
             rate,
             horizon,
             terms,
             n_terms,
-        }
+        })
     }
 
     pub fn phases(&self) -> usize {
@@ -125,14 +153,33 @@ impl Counting {
                 }
             }
         }
-        Counts { c, i }
+        Counts {
+            c,
+            i,
+            zero: Mat::zeros(self.phases),
+        }
     }
 }
 
 impl Counts {
+    /// `C_d(t)`.
+    pub fn c(&self, d: usize) -> &Mat {
+        self.c.get(d).unwrap_or(&self.zero)
+    }
+
+    /// `I_d(t)`.
+    pub fn i(&self, d: usize) -> &Mat {
+        self.i.get(d).unwrap_or(&self.zero)
+    }
+
+    /// The counts held; every `d` from here on is zero.
+    pub fn depth(&self) -> usize {
+        self.c.len()
+    }
+
     /// `row * C_d`.
     pub fn row_c(&self, row: &Vector, d: usize) -> Vector {
-        row.mul_mat(&self.c[d])
+        row.mul_mat(self.c(d))
     }
 }
 
@@ -243,15 +290,15 @@ mod tests {
     fn uniformization_agrees_with_the_matrix_exponential() {
         let map = mmpp();
         let depth = 6;
-        let counting = Counting::new(&map, depth, 0.2);
+        let counting = Counting::new(&map, depth, 0.2).unwrap();
         for t in [0.0, 0.003, 0.02, 0.08, 0.2] {
             let counts = counting.at(t);
             let (c, i) = by_matrix_exponential(&map, depth, t);
             for d in 0..depth {
                 for r in 0..2 {
                     for s in 0..2 {
-                        let (uc, ec) = (counts.c[d].get(r, s), c[d][(r, s)]);
-                        let (ui, ei) = (counts.i[d].get(r, s), i[d][(r, s)]);
+                        let (uc, ec) = (counts.c(d).get(r, s), c[d][(r, s)]);
+                        let (ui, ei) = (counts.i(d).get(r, s), i[d][(r, s)]);
                         assert!((uc - ec).abs() < 1e-12, "C_{d}({t})[{r},{s}] {uc} vs {ec}");
                         assert!((ui - ei).abs() < 1e-12, "I_{d}({t})[{r},{s}] {ui} vs {ei}");
                     }
@@ -264,7 +311,7 @@ mod tests {
     fn poisson_counts_are_poisson() {
         // One phase at rate 50: C_d(t) = Pois(d; 50 t), I_d(t) = P(Gamma(d+1, 50) <= t) / 50.
         let map = Map::poisson(50.0).unwrap();
-        let counting = Counting::new(&map, 8, 0.1);
+        let counting = Counting::new(&map, 8, 0.1).unwrap();
         let t = 0.07;
         let counts = counting.at(t);
         let a: f64 = 50.0 * t;
@@ -275,11 +322,11 @@ mod tests {
                 factorial *= d as f64;
             }
             let pois = (-a).exp() * a.powi(d as i32) / factorial;
-            assert!((counts.c[d].get(0, 0) - pois).abs() < 1e-14);
+            assert!((counts.c(d).get(0, 0) - pois).abs() < 1e-14);
             cdf_below += pois;
             // P(Gamma(d+1) <= t) = P(Pois(a) > d).
             let expected_integral = (1.0 - cdf_below) / 50.0;
-            assert!((counts.i[d].get(0, 0) - expected_integral).abs() < 1e-14);
+            assert!((counts.i(d).get(0, 0) - expected_integral).abs() < 1e-14);
         }
     }
 }

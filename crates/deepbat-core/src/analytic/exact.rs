@@ -52,7 +52,7 @@ impl BatchModel {
     pub fn new(map: &Map, batch_size: u32, timeout: f64) -> Result<Self, AnalyticError> {
         check_config(batch_size, timeout)?;
         let depth = batch_size.saturating_sub(1).max(1) as usize;
-        let counting = Counting::new(map, depth, timeout);
+        let counting = Counting::new(map, depth, timeout)?;
         let d1 = Mat::from_dmatrix(map.d1());
         let arrival_rates = d1.row_sums();
         let embedded = Mat::from_dmatrix(&map.embedded());
@@ -107,41 +107,62 @@ impl BatchModel {
     /// `E_k(y)` for `k = 1..=B` at index `k - 1`, exactly.
     pub fn waits_at_most(&self, y: f64) -> Vec<f64> {
         let b = self.batch_size as usize;
-        let t = self.timeout;
         if y < 0.0 {
             return vec![0.0; b];
         }
-        if y >= t || b == 1 {
+        if y >= self.timeout || b == 1 {
             return self.saturated_counts();
         }
-        let before = self.counting.at(t - y);
-        let after = self.counting.at(y);
-        let mut out = vec![0.0; b];
-        let starts: Vec<Vector> = (0..b - 1).map(|d| before.row_c(&self.alpha, d)).collect();
-        let ones_after: Vec<Vector> = after.c.iter().map(Mat::row_sums).collect();
-        for (k, slot) in out.iter_mut().enumerate().take(b - 1).skip(1) {
-            // Batch size k + 1: e further arrivals after T - y, k - e before.
-            *slot = (1..=k)
-                .map(|e| e as f64 * dot(&starts[k - e], &ones_after[e]))
-                .sum();
+        let (before, after) = (self.counting.at(self.timeout - y), self.counting.at(y));
+        (0..b)
+            .map(|k| self.wait_count_between(k, &before, &after))
+            .collect()
+    }
+
+    /// `E_k(y)` for the one size `k + 1`, exactly.
+    pub fn wait_count(&self, k: usize, y: f64) -> f64 {
+        if y < 0.0 {
+            return 0.0;
         }
-        out[b - 1] = self.full_batch_waits(y, &before, &after);
-        out
+        if y >= self.timeout || self.batch_size == 1 || self.pmf[k] == 0.0 {
+            return (k + 1) as f64 * self.pmf[k];
+        }
+        let (before, after) = (self.counting.at(self.timeout - y), self.counting.at(y));
+        self.wait_count_between(k, &before, &after)
+    }
+
+    /// `E_{k+1}(y)` for `0 <= y < T` from the counts at `T - y` (`before`) and `y`.
+    fn wait_count_between(&self, k: usize, before: &Counts, after: &Counts) -> f64 {
+        let b = self.batch_size as usize;
+        let depth = after.depth();
+        if k + 1 < b {
+            // Size k + 1 < B: e further arrivals after T - y, k - e before; counts beyond
+            // the depth are zero.
+            (k.saturating_sub(depth - 1).max(1)..=k.min(depth - 1))
+                .map(|e| {
+                    let start = before.row_c(&self.alpha, k - e);
+                    e as f64 * dot(&start, &after.c(e).row_sums())
+                })
+                .sum()
+        } else {
+            self.full_batch_waits(before, after)
+        }
     }
 
     /// `E_B(y)` for `0 <= y < T`.
-    fn full_batch_waits(&self, y: f64, before: &Counts, after: &Counts) -> f64 {
+    fn full_batch_waits(&self, before: &Counts, after: &Counts) -> f64 {
         let b = self.batch_size as usize;
+        let depth = after.depth();
         let rates = &self.arrival_rates;
-        let all_inside = b as f64 * dot(&self.alpha.mul_mat(&after.i[b - 2]), rates);
-        let partly: f64 = (0..=b - 2)
+        let all_inside = b as f64 * dot(&self.alpha.mul_mat(after.i(b - 2)), rates);
+        // Only d < depth and b - 2 - d < depth can contribute.
+        let partly: f64 = ((b - 2).saturating_sub(depth - 1)..=(b - 2).min(depth - 1))
             .map(|d| {
-                let start = self.alpha.mul_mat(&before.i[d]);
-                let rest = after.c[b - 2 - d].mul_vec(rates);
+                let start = self.alpha.mul_mat(before.i(d));
+                let rest = after.c(b - 2 - d).mul_vec(rates);
                 (b - 1 - d) as f64 * dot(&start, &rest)
             })
             .sum();
-        debug_assert!(y < self.timeout);
         all_inside + partly
     }
 
@@ -163,11 +184,7 @@ impl BatchModel {
             if y < 0.0 {
                 continue;
             }
-            total += if y >= self.timeout {
-                (k + 1) as f64 * self.pmf[k]
-            } else {
-                self.waits_at_most(y)[k]
-            };
+            total += self.wait_count(k, y);
         }
         (total / self.mean_batch).min(1.0)
     }
@@ -215,9 +232,9 @@ pub(super) fn check_config(batch_size: u32, timeout: f64) -> Result<(), Analytic
 /// `sum_{d <= B-2} C_d(T) + I_{B-2}(T) D1`: phase at batch end given phase at opening.
 pub(super) fn batch_end_phases(at_timeout: &Counts, d1: &Mat, batch_size: u32) -> Mat {
     let b = batch_size as usize;
-    let mut ends = Mat::mul(&at_timeout.i[b - 2], d1);
-    for d in 0..=b - 2 {
-        ends.add_assign_scaled(&at_timeout.c[d], 1.0);
+    let mut ends = Mat::mul(at_timeout.i(b - 2), d1);
+    for d in 0..=(b - 2).min(at_timeout.depth() - 1) {
+        ends.add_assign_scaled(at_timeout.c(d), 1.0);
     }
     ends
 }
@@ -234,9 +251,15 @@ pub(super) fn batch_size_pmf(
         return vec![1.0];
     }
     let mut pmf: Vec<f64> = (0..b - 1)
-        .map(|d| alpha.mul_mat(&at_timeout.c[d]).iter().sum())
+        .map(|d| {
+            if d < at_timeout.depth() {
+                alpha.mul_mat(at_timeout.c(d)).iter().sum()
+            } else {
+                0.0
+            }
+        })
         .collect();
-    pmf.push(dot(&alpha.mul_mat(&at_timeout.i[b - 2]), arrival_rates));
+    pmf.push(dot(&alpha.mul_mat(at_timeout.i(b - 2)), arrival_rates));
     pmf
 }
 
@@ -422,6 +445,32 @@ mod tests {
         let model = BatchModel::new(&map, 8, 0.0).unwrap();
         assert_relative_eq!(model.batch_size_pmf()[0], 1.0, epsilon = 1e-15);
         assert_relative_eq!(model.mean_batch(), 1.0, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn a_batch_limit_far_beyond_reach_costs_nothing_extra() {
+        // Poisson 64/s, T = 50 ms: about 3.2 further arrivals per batch, so a limit of
+        // 100,000 is never reached; sizes follow Pois(k - 1; 3.2) and p_B is 0.
+        let map = Map::poisson(64.0).unwrap();
+        let model = BatchModel::new(&map, 100_000, 0.05).unwrap();
+        let pmf = model.batch_size_pmf();
+        assert_eq!(pmf.len(), 100_000);
+        assert_eq!(pmf[99_999], 0.0);
+        assert_relative_eq!(pmf[0], (-3.2_f64).exp(), epsilon = 1e-14);
+        assert_relative_eq!(model.mean_batch(), 4.2, epsilon = 1e-12);
+        let service = vec![0.01; 100_000];
+        let p95 = model.latency_quantile(0.95, &service, 0.0);
+        assert!(p95 > 0.01 && p95 <= 0.06 + 1e-9, "{p95}");
+    }
+
+    #[test]
+    fn timeouts_beyond_the_model_are_errors() {
+        let map = Map::poisson(100.0).unwrap();
+        let too_long = BatchModel::new(&map, 8, 1e9);
+        assert!(
+            matches!(too_long, Err(AnalyticError::TooLarge(_))),
+            "{too_long:?}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! far below a microsecond for arrival rates in the hundreds per second (the tests compare
 //! against the exact evaluation of [`super::exact`]).
 
+use super::AnalyticError;
 use super::counting::{Counting, Counts};
 use super::exact::{batch_end_phases, batch_size_pmf, stationary_of};
 use super::small::{Mat, dot};
@@ -42,16 +43,20 @@ pub struct Overhead {
 }
 
 /// Exact outcomes for every configuration of `grid`, in grid index order.
+///
+/// # Errors
+/// [`AnalyticError::TooLarge`] when the longest timeout at the MAP's rates needs more
+/// uniformization terms than the model allows.
 pub fn evaluate(
     map: &Map,
     grid: &Grid,
     profile: &dyn ServiceProfile,
     pricing: &Pricing,
     overhead: Overhead,
-) -> Vec<Outcome> {
+) -> Result<Vec<Outcome>, AnalyticError> {
     let largest_batch = grid.batch_sizes.iter().copied().max().unwrap_or(1) as usize;
     let longest = grid.timeouts.iter().copied().fold(0.0, f64::max);
-    let counting = Counting::new(map, largest_batch.saturating_sub(1).max(1), longest);
+    let counting = Counting::new(map, largest_batch.saturating_sub(1).max(1), longest)?;
     let d1 = Mat::from_dmatrix(map.d1());
     let embedded = Mat::from_dmatrix(&map.embedded());
 
@@ -86,7 +91,7 @@ pub fn evaluate(
     for (index, outcome) in per_timeout.into_iter().flatten() {
         outcomes[index] = outcome;
     }
-    outcomes
+    Ok(outcomes)
 }
 
 /// Counting matrices at multiples of [`TABLE_STEP`], for the timeouts that are multiples.
@@ -197,14 +202,14 @@ impl Context<'_> {
             let (after, before) = (&nodes[j], &nodes[intervals - j]);
             for e in 0..depth {
                 let slot = e * phases..(e + 1) * phases;
-                after.c[e].row_sums_into(&mut ones[slot.clone()]);
-                after.c[e].mul_vec_into(&rates, &mut arrivals[slot]);
+                after.c(e).row_sums_into(&mut ones[slot.clone()]);
+                after.c(e).mul_vec_into(&rates, &mut arrivals[slot]);
             }
             for k in 1..=depth {
                 let at = (j * depth + k - 1) * phases;
                 let v = &mut open[at..at + phases];
                 for e in 1..k {
-                    before.c[k - 1 - e].add_mul_vec(
+                    before.c(k - 1 - e).add_mul_vec(
                         &ones[e * phases..(e + 1) * phases],
                         e as f64,
                         v,
@@ -214,11 +219,11 @@ impl Context<'_> {
             for b in 2..=depth + 1 {
                 let at = (j * depth + b - 2) * phases;
                 let z = &mut full[at..at + phases];
-                after.i[b - 2].add_mul_vec(&rates, b as f64, z);
+                after.i(b - 2).add_mul_vec(&rates, b as f64, z);
                 if j < intervals {
                     for d in 0..=b - 2 {
                         let g = &arrivals[(b - 2 - d) * phases..(b - 1 - d) * phases];
-                        before.i[d].add_mul_vec(g, (b - 1 - d) as f64, z);
+                        before.i(d).add_mul_vec(g, (b - 1 - d) as f64, z);
                     }
                 }
             }
@@ -255,13 +260,16 @@ impl Context<'_> {
         let (depth, phases) = (nodes.depth, nodes.phases);
         let mut counts = vec![vec![0.0; intervals + 1]; b];
         for j in 0..=intervals {
-            for (k, row) in counts.iter_mut().enumerate().take(b - 1) {
+            // Sizes beyond the counting depth have probability below the truncation error.
+            for (k, row) in counts.iter_mut().enumerate().take((b - 1).min(depth)) {
                 row[j] = dot(&alpha, WaitNodes::vector(&nodes.open, j, k, depth, phases));
             }
-            counts[b - 1][j] = dot(
-                &alpha,
-                WaitNodes::vector(&nodes.full, j, b - 2, depth, phases),
-            );
+            if b - 2 < depth {
+                counts[b - 1][j] = dot(
+                    &alpha,
+                    WaitNodes::vector(&nodes.full, j, b - 2, depth, phases),
+                );
+            }
         }
         BatchTable {
             timeout: nodes.timeout,
@@ -387,7 +395,7 @@ mod tests {
             latency: 0.003,
             billed: 0.001,
         };
-        let outcomes = evaluate(&map, &grid, &profile, &pricing, overhead);
+        let outcomes = evaluate(&map, &grid, &profile, &pricing, overhead).unwrap();
         let mut worst: f64 = 0.0;
         for (index, outcome) in outcomes.iter().enumerate() {
             let config = grid.config(index);

@@ -56,6 +56,8 @@ pub enum AnalyticError {
     Config(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error("too large for the exact model: {0}")]
+    TooLarge(String),
 }
 
 /// Which model solves a grid.
@@ -95,7 +97,7 @@ pub fn evaluate_grid(
     overhead: Overhead,
 ) -> Result<Vec<Outcome>, AnalyticError> {
     match method {
-        Method::Exact => Ok(grid_exact::evaluate(map, grid, profile, pricing, overhead)),
+        Method::Exact => grid_exact::evaluate(map, grid, profile, pricing, overhead),
         Method::BatchApprox => approx_grid(map, grid, profile, pricing, objective),
     }
 }

@@ -24,7 +24,7 @@ pub fn run(args: &AnalyticArgs) -> Result<()> {
             "give --memory, --batch and --timeout for one configuration, or --slo to solve the grid"
         );
     }
-    let methods = methods(&args.method)?;
+    let mut methods = methods(&args.method)?;
     // The profile must cover every memory and batch size the models will ask it about.
     let grid = args.setting.grid()?;
     let mut memories: Vec<u32> = single.iter().map(|c| c.memory_mb).collect();
@@ -37,6 +37,20 @@ pub fn run(args: &AnalyticArgs) -> Result<()> {
     let profile = args.setting.profile.load_for(&memories, &batches)?;
     let pricing = args.setting.pricing()?;
     let (map, source) = load_map(args)?;
+    if map.phases() > 2 && methods.contains(&Method::BatchApprox) {
+        if methods.len() == 1 {
+            bail!(
+                "--method batch-approx: BATCH's model is defined for MAPs of one or two phases; \
+                 this one has {}",
+                map.phases()
+            );
+        }
+        tracing::warn!(
+            phases = map.phases(),
+            "BATCH's model is defined for MAPs of one or two phases: showing the exact model only"
+        );
+        methods.retain(|m| *m != Method::BatchApprox);
+    }
     let overhead = Overhead {
         latency: args.invoke_overhead.unwrap_or(0.0),
         billed: 0.0,
@@ -166,6 +180,12 @@ fn load_map(args: &AnalyticArgs) -> Result<(Map, String)> {
     let [first, ..] = args.map.as_slice() else {
         bail!("--map needs a path");
     };
+    if args.index.is_some() && !(args.map.len() == 1 && first.is_dir()) {
+        bail!(
+            "--index selects a MAP in a folder of MAP files; {} is not a folder",
+            first.display()
+        );
+    }
     if args.map.len() == 1 && first.is_dir() {
         let series = map::load_series(first)?;
         let (k, prefix, map) = match args.index {
@@ -192,12 +212,6 @@ fn load_map(args: &AnalyticArgs) -> Result<(Map, String)> {
         let map = Map::load_pair(first, &d1)?;
         return Ok((map, first.display().to_string()));
     }
-    if args.index.is_some() {
-        bail!(
-            "--index selects a MAP in a folder of MAP files; {} is not a folder",
-            first.display()
-        );
-    }
 
     // A trace: fit a MAP(2) to its gaps.
     let format: Format = args.format.parse().map_err(|e| anyhow!("--format: {e}"))?;
@@ -206,6 +220,16 @@ fn load_map(args: &AnalyticArgs) -> Result<(Map, String)> {
         Some((a, b)) => &trace.arrivals[trace.hour_range(a, b)],
         None => &trace.arrivals[..],
     };
+    if let (Some((a, b)), true) = (args.hours, arrivals.len() < 8) {
+        let last = trace
+            .arrivals
+            .last()
+            .map_or(0, |&t| deepbat_core::trace::Trace::hour_of(t));
+        bail!(
+            "--hours {a}..{b} holds {} arrivals, too few to fit a MAP (the trace ends in hour {last})",
+            arrivals.len()
+        );
+    }
     let statistics = IntervalStatistics::of_arrivals(arrivals, DEFAULT_MAX_LAG)
         .with_context(|| format!("fitting a MAP(2) to {}", first.display()))?;
     let fitted = statistics.fit()?;

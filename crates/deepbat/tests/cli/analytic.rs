@@ -148,6 +148,21 @@ fn bad_analytic_input_is_one_clear_error() {
         "analytic", "--map", good, "--slo", "100ms", "--method", "magic",
     ]);
     assert!(text.contains("magic"), "{text}");
+    // A timeout no batch window can span: one line, no allocation failure.
+    let text = failure(&[
+        "analytic",
+        "--map",
+        good,
+        "--memory",
+        "1024",
+        "--batch",
+        "8",
+        "--timeout",
+        "1e9s",
+    ]);
+    assert!(text.contains("too large for the exact model"), "{text}");
+    let text = failure(&["analytic", "--map", good, "--index", "1", "--slo", "1s"]);
+    assert!(text.contains("not a folder"), "{text}");
     let text = failure(&[
         "analytic",
         "--map",
