@@ -469,6 +469,21 @@ fn map_fit_writes_files_that_load_back() {
         (reloaded - fitted).abs() < 1e-12 * fitted,
         "{reloaded} vs {fitted}"
     );
+
+    // A second fit into the same folder would mix two series: refused, files untouched.
+    let before = std::fs::read(&d0).unwrap();
+    let again = failure(&[
+        "map",
+        "fit",
+        "--trace",
+        trace_arg,
+        "--format",
+        "gaps",
+        "--out",
+        fits.to_str().unwrap(),
+    ]);
+    assert!(again.contains("already holds"), "{again}");
+    assert_eq!(std::fs::read(&d0).unwrap(), before);
 }
 
 #[test]

@@ -73,6 +73,14 @@ struct FitReport {
 pub fn fit(args: &MapFitArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         crate::cli::check_out_dir(dir)?;
+        // Old fits beside new ones would read back as one series: refuse to mix them.
+        if let Ok(series) = map::load_series(dir) {
+            bail!(
+                "--out {} already holds {} MAP files; choose an empty or new folder",
+                dir.display(),
+                series.maps.len()
+            );
+        }
     }
     if args.max_lag == 0 {
         bail!("--max-lag 0: the decay rate needs at least one autocorrelation lag");
