@@ -28,6 +28,9 @@ pub mod synth;
 pub mod trace;
 pub mod units;
 
+#[cfg(test)]
+mod test_support;
+
 pub use grid::{Config, Grid};
 pub use map::{Map, MapError};
 pub use platform::Platform;

@@ -215,18 +215,7 @@ pub fn evaluate_grid_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `base + per * b` seconds at every memory.
-    struct Linear {
-        base: f64,
-        per: f64,
-    }
-
-    impl ServiceProfile for Linear {
-        fn service_time(&self, _memory_mb: u32, batch_size: u32) -> f64 {
-            self.base + self.per * f64::from(batch_size)
-        }
-    }
+    use crate::test_support::Linear;
 
     const ONE_SECOND: Linear = Linear {
         base: 1.0,

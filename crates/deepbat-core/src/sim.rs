@@ -237,18 +237,7 @@ pub fn evaluate_grid(
 mod tests {
     use super::*;
     use crate::profile::Parametric;
-
-    /// A profile whose service time is exactly `base + per * b` at every memory.
-    struct Linear {
-        base: f64,
-        per: f64,
-    }
-
-    impl ServiceProfile for Linear {
-        fn service_time(&self, _memory_mb: u32, batch_size: u32) -> f64 {
-            self.base + self.per * f64::from(batch_size)
-        }
-    }
+    use crate::test_support::Linear;
 
     fn batches(arrivals: &[f64], b: u32, t: f64) -> Vec<(usize, usize, f64)> {
         let mut out = Vec::new();

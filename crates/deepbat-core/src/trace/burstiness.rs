@@ -132,13 +132,7 @@ impl Spread {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Slack for a few sums of short decimals.
-    const TOLERANCE: f64 = 1e-12;
-
-    fn close(actual: f64, expected: f64) -> bool {
-        (actual - expected).abs() <= TOLERANCE * expected.abs().max(1.0)
-    }
+    use crate::test_support::close;
 
     #[test]
     fn rate_per_minute_counts_every_minute_up_to_the_last_arrival() {

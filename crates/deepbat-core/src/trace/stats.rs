@@ -234,13 +234,7 @@ fn central_moments(values: &[f64], m: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Relative and absolute slack for sums of a handful of exact binary fractions.
-    const TOLERANCE: f64 = 1e-12;
-
-    fn close(actual: f64, expected: f64) -> bool {
-        (actual - expected).abs() <= TOLERANCE * expected.abs().max(1.0)
-    }
+    use crate::test_support::close;
 
     #[test]
     fn summary_of_gaps_one_to_four() {
