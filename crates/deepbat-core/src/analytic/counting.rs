@@ -70,7 +70,8 @@ impl Counting {
         let p1 = d1.scaled(1.0 / rate);
 
         let mean_events = rate * horizon;
-        if !(mean_events <= MAX_TERMS as f64 * 0.8) {
+        // Written so that a NaN product is refused too.
+        if mean_events.is_nan() || mean_events > MAX_TERMS as f64 * 0.8 {
             return Err(AnalyticError::TooLarge(format!(
                 "timeout {horizon} s at uniformization rate {rate:.4}/s means about \
                  {mean_events:.3e} events per batch window; the exact model handles up to {}",
