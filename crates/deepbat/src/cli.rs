@@ -538,7 +538,7 @@ pub struct SynthArgs {
     #[arg(long, default_value = "bursty", conflicts_with = "from_maps")]
     pub mode: SynthMode,
     /// Sample hour h from the (first_hour + h)-th MAP of this folder of MAP<k>_D0/_D1 files
-    /// (such as BATCH's 24 hourly fits).
+    /// (such as BATCH's 24 hourly fits), counting round to the first MAP after the last.
     #[arg(long)]
     pub from_maps: Option<PathBuf>,
     /// Output file (gzip when it ends in .gz).
