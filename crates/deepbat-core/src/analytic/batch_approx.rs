@@ -25,6 +25,9 @@ use nalgebra::DMatrix;
 pub const BATCH_TOLERANCE: f64 = 0.01;
 /// Upper end of BATCH's percentile search, seconds.
 const SEARCH_LIMIT: f64 = 30.0;
+/// Most states of the level-phase chain whose exponential the model takes (its cost grows
+/// with the cube); BATCH's own grids stop at batch size 20.
+pub const MAX_CHAIN_STATES: usize = 512;
 
 /// BATCH's model of one `(B, T)`.
 #[derive(Debug, Clone)]
@@ -53,6 +56,15 @@ impl ApproxModel {
         }
         let (d0, d1) = (map.d0(), map.d1());
         let b = batch_size as usize;
+        if b.saturating_mul(m) > MAX_CHAIN_STATES {
+            return Err(AnalyticError::TooLarge(format!(
+                "BATCH's level-phase chain for batch size {b} has {} states; its \
+                 approximation is computed for at most {MAX_CHAIN_STATES} (batch size {} \
+                 with this MAP)",
+                b * m,
+                MAX_CHAIN_STATES / m
+            )));
+        }
         let l: Vec<f64> = (0..m).map(|i| d1[(i, i)]).collect();
         let w: Vec<f64> = (0..m).map(|i| -(d0[(i, i)] + d1[(i, i)])).collect();
 
@@ -243,6 +255,16 @@ mod tests {
         for (a, e) in approx.batch_size_pmf().iter().zip(exact.batch_size_pmf()) {
             assert_relative_eq!(a, e, epsilon = 1e-12);
         }
+    }
+
+    #[test]
+    fn a_chain_too_large_to_exponentiate_is_an_error() {
+        let too_large = ApproxModel::new(&mmpp(), 100_000, 0.2);
+        assert!(
+            matches!(too_large, Err(AnalyticError::TooLarge(_))),
+            "{too_large:?}"
+        );
+        assert!(ApproxModel::new(&mmpp(), 256, 0.2).is_ok());
     }
 
     #[test]

@@ -37,18 +37,29 @@ pub fn run(args: &AnalyticArgs) -> Result<()> {
     let profile = args.setting.profile.load_for(&memories, &batches)?;
     let pricing = args.setting.pricing()?;
     let (map, source) = load_map(args)?;
-    if map.phases() > 2 && methods.contains(&Method::BatchApprox) {
+    // BATCH's approximation exists for one- and two-phase MAPs and chains small enough to
+    // exponentiate; where it does not, show the exact model alone (or fail if only it was
+    // asked for).
+    let chain_states = largest as usize * map.phases();
+    let approx_unavailable = if map.phases() > 2 {
+        Some(format!(
+            "BATCH's model is defined for MAPs of one or two phases; this one has {}",
+            map.phases()
+        ))
+    } else if chain_states > batch_approx::MAX_CHAIN_STATES {
+        Some(format!(
+            "BATCH's level-phase chain for batch size {largest} has {chain_states} states; \
+             its approximation is computed for at most {}",
+            batch_approx::MAX_CHAIN_STATES
+        ))
+    } else {
+        None
+    };
+    if let (Some(why), true) = (approx_unavailable, methods.contains(&Method::BatchApprox)) {
         if methods.len() == 1 {
-            bail!(
-                "--method batch-approx: BATCH's model is defined for MAPs of one or two phases; \
-                 this one has {}",
-                map.phases()
-            );
+            bail!("--method batch-approx: {why}");
         }
-        tracing::warn!(
-            phases = map.phases(),
-            "BATCH's model is defined for MAPs of one or two phases: showing the exact model only"
-        );
+        tracing::warn!("{why}: showing the exact model only");
         methods.retain(|m| *m != Method::BatchApprox);
     }
     let overhead = Overhead {

@@ -74,11 +74,16 @@ pub fn fit(args: &MapFitArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         crate::cli::check_out_dir(dir)?;
         // Old fits beside new ones would read back as one series: refuse to mix them.
-        if let Ok(series) = map::load_series(dir) {
+        let holds_maps = std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("MAP") && (name.ends_with("_D0") || name.ends_with("_D1"))
+            })
+        });
+        if holds_maps {
             bail!(
-                "--out {} already holds {} MAP files; choose an empty or new folder",
-                dir.display(),
-                series.maps.len()
+                "--out {} already holds MAP files; choose an empty or new folder",
+                dir.display()
             );
         }
     }

@@ -90,6 +90,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         "hours": [args.hours.0, args.hours.1],
         "model": args.model,
         "gamma": format!("{:?}", args.objective.gamma),
+        "static_config": fixed,
     });
     write_report(&report, &args.out, &run_record(&setting, &policies, input))?;
     outln!("{}", replay::summary_table(&report.overall));
@@ -240,6 +241,7 @@ pub fn run_record(
         "grid": setting.grid,
         "profile": setting.profile,
         "pricing": setting.pricing,
+        "platform": setting.platform,
         "notes": policies
             .iter()
             .flat_map(|p| p.notes().into_iter().map(move |n| format!("{}: {n}", p.name())))

@@ -212,4 +212,7 @@ fn replay_simulates_the_platform_options() {
         let vcr: f64 = row.split(',').nth(3).unwrap().parse().unwrap();
         assert_eq!(vcr, 100.0, "{row}");
     }
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.join("run.json")).unwrap()).unwrap();
+    assert_eq!(record["platform"]["invoke_overhead_s"], 0.4);
 }
