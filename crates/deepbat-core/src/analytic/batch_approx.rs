@@ -70,11 +70,7 @@ impl ApproxModel {
 
         let alpha = heuristic_start(map, &l, &w, batch_size, timeout);
         let pmf = level_phase_pmf(map, &alpha, b, timeout);
-        let mean_batch = pmf
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (k + 1) as f64 * p)
-            .sum();
+        let mean_batch = super::mean_batch(&pmf);
         let tau = if m == 2 {
             (b as f64 - 1.0) * (w[0] + w[1]) / (l[0] * w[1] + l[1] * w[0])
         } else {

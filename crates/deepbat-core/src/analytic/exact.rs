@@ -65,11 +65,7 @@ impl BatchModel {
             stationary_of(&Mat::mul(&ends, &embedded))
         };
         let pmf = batch_size_pmf(&alpha, &at_timeout, &arrival_rates, batch_size);
-        let mean_batch = pmf
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (k + 1) as f64 * p)
-            .sum();
+        let mean_batch = super::mean_batch(&pmf);
         Ok(Self {
             batch_size,
             timeout,

@@ -251,11 +251,7 @@ impl Context<'_> {
         let alpha = stationary_of(&Mat::mul(&ends, self.embedded));
         let rates = self.d1.row_sums();
         let pmf = batch_size_pmf(&alpha, at_timeout, &rates, batch_size);
-        let mean_batch = pmf
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (k + 1) as f64 * p)
-            .sum();
+        let mean_batch = super::mean_batch(&pmf);
 
         let (depth, phases) = (nodes.depth, nodes.phases);
         let mut counts = vec![vec![0.0; intervals + 1]; b];

@@ -60,6 +60,14 @@ pub enum AnalyticError {
     TooLarge(String),
 }
 
+/// `E[n] = sum_k k p_k` for a batch-size pmf with `p_k` at index `k - 1`.
+pub(crate) fn mean_batch(pmf: &[f64]) -> f64 {
+    pmf.iter()
+        .enumerate()
+        .map(|(k, p)| (k + 1) as f64 * p)
+        .sum()
+}
+
 /// Which model solves a grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
