@@ -60,32 +60,13 @@ impl Counting {
     /// more than [`MAX_BLOCKS`] blocks: the rate and timeout are too large for this model.
     pub fn new(map: &Map, depth: usize, horizon: f64) -> Result<Self, AnalyticError> {
         let phases = map.phases();
+        let (n_terms, depth) = Self::size(map, depth, horizon)?;
+        let rate = uniformization_rate(map);
         let d0 = Mat::from_dmatrix(map.d0());
         let d1 = Mat::from_dmatrix(map.d1());
-        let rate = (0..phases)
-            .map(|i| -d0.get(i, i))
-            .fold(0.0_f64, f64::max)
-            .max(f64::MIN_POSITIVE);
         let p0 = Mat::identity(phases).add_scaled(&d0, 1.0 / rate);
         let p1 = d1.scaled(1.0 / rate);
 
-        let mean_events = rate * horizon;
-        // Written so that a NaN product is refused too.
-        if mean_events.is_nan() || mean_events > MAX_TERMS as f64 * 0.8 {
-            return Err(AnalyticError::TooLarge(format!(
-                "timeout {horizon} s at uniformization rate {rate:.4}/s means about \
-                 {mean_events:.3e} events per batch window; the exact model handles up to {}",
-                MAX_TERMS * 4 / 5
-            )));
-        }
-        let n_terms = poisson_weights(mean_events).len();
-        let depth = depth.clamp(1, n_terms);
-        if n_terms * depth > MAX_BLOCKS {
-            return Err(AnalyticError::TooLarge(format!(
-                "{n_terms} uniformization terms x {depth} batch sizes exceed the model's \
-                 limit of {MAX_BLOCKS} blocks; use a shorter timeout or a smaller batch"
-            )));
-        }
         let mut terms = Vec::with_capacity(n_terms * depth);
         for n in 0..n_terms {
             for d in 0..depth {
@@ -116,6 +97,32 @@ impl Counting {
             terms,
             n_terms,
         })
+    }
+
+    /// The number of terms and the depth [`Counting::new`] would use, or why it cannot.
+    ///
+    /// # Errors
+    /// As [`Counting::new`].
+    pub fn size(map: &Map, depth: usize, horizon: f64) -> Result<(usize, usize), AnalyticError> {
+        let rate = uniformization_rate(map);
+        let mean_events = rate * horizon;
+        // Written so that a NaN product is refused too.
+        if mean_events.is_nan() || mean_events > MAX_TERMS as f64 * 0.8 {
+            return Err(AnalyticError::TooLarge(format!(
+                "timeout {horizon} s at uniformization rate {rate:.4}/s means about \
+                 {mean_events:.3e} events per batch window; the exact model handles up to {}",
+                MAX_TERMS * 4 / 5
+            )));
+        }
+        let n_terms = poisson_weights(mean_events).len();
+        let depth = depth.clamp(1, n_terms);
+        if n_terms * depth > MAX_BLOCKS {
+            return Err(AnalyticError::TooLarge(format!(
+                "{n_terms} uniformization terms x {depth} batch sizes exceed the model's \
+                 limit of {MAX_BLOCKS} blocks; use a shorter timeout or a smaller batch"
+            )));
+        }
+        Ok((n_terms, depth))
     }
 
     pub fn phases(&self) -> usize {
@@ -182,6 +189,14 @@ impl Counts {
     pub fn row_c(&self, row: &Vector, d: usize) -> Vector {
         row.mul_mat(self.c(d))
     }
+}
+
+/// `q = max_i |D0[i, i]|`, kept positive.
+fn uniformization_rate(map: &Map) -> f64 {
+    (0..map.phases())
+        .map(|i| -map.d0()[(i, i)])
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE)
 }
 
 /// Poisson probabilities `P(N = n)` for `n = 0..len`, `N ~ Pois(mean)`, cut where they

@@ -55,8 +55,47 @@ pub fn evaluate(
     overhead: Overhead,
 ) -> Result<Vec<Outcome>, AnalyticError> {
     let largest_batch = grid.batch_sizes.iter().copied().max().unwrap_or(1) as usize;
-    let longest = grid.timeouts.iter().copied().fold(0.0, f64::max);
-    let counting = Counting::new(map, largest_batch.saturating_sub(1).max(1), longest)?;
+    let depth = largest_batch.saturating_sub(1).max(1);
+
+    // Timeouts too long for the model at this MAP's rates are left out (their outcomes are
+    // infinite, so never chosen); only when none is left is that an error.
+    let usable: Vec<bool> = grid
+        .timeouts
+        .iter()
+        .map(|&t| Counting::size(map, depth, t).is_ok())
+        .collect();
+    let longest = grid
+        .timeouts
+        .iter()
+        .zip(&usable)
+        .filter(|(_, ok)| **ok)
+        .map(|(t, _)| *t)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if longest == f64::NEG_INFINITY {
+        let shortest = grid.timeouts.iter().copied().fold(f64::INFINITY, f64::min);
+        Counting::size(map, depth, shortest)?;
+    }
+    let skipped: Vec<f64> = grid
+        .timeouts
+        .iter()
+        .zip(&usable)
+        .filter(|(_, ok)| !**ok)
+        .map(|(t, _)| *t)
+        .collect();
+    if !skipped.is_empty() {
+        tracing::warn!(
+            ?skipped,
+            "timeouts too long for the exact model at this MAP's rates are left out"
+        );
+    }
+    let counting = Counting::new(map, depth, longest.max(0.0))?;
+    let usable_timeouts: Vec<f64> = grid
+        .timeouts
+        .iter()
+        .zip(&usable)
+        .filter(|(_, ok)| **ok)
+        .map(|(t, _)| *t)
+        .collect();
     let d1 = Mat::from_dmatrix(map.d1());
     let embedded = Mat::from_dmatrix(&map.embedded());
 
@@ -71,7 +110,7 @@ pub fn evaluate(
         })
         .collect();
 
-    let shared = SharedNodes::new(&counting, &grid.timeouts);
+    let shared = SharedNodes::new(&counting, &usable_timeouts);
     let context = Context {
         counting: &counting,
         shared: &shared,
@@ -84,10 +123,20 @@ pub fn evaluate(
     };
     let per_timeout: Vec<Vec<(usize, Outcome)>> = (0..grid.timeouts.len())
         .into_par_iter()
+        .filter(|&t| usable[t])
         .map(|t| context.timeout_outcomes(t))
         .collect();
 
-    let mut outcomes = vec![Outcome::default(); grid.len()];
+    let left_out = Outcome {
+        requests: 0,
+        p50: f64::INFINITY,
+        p90: f64::INFINITY,
+        p95: f64::INFINITY,
+        p99: f64::INFINITY,
+        cost_per_request: f64::INFINITY,
+        mean_batch: f64::NAN,
+    };
+    let mut outcomes = vec![left_out; grid.len()];
     for (index, outcome) in per_timeout.into_iter().flatten() {
         outcomes[index] = outcome;
     }
@@ -373,6 +422,36 @@ mod tests {
     use crate::analytic::BatchModel;
     use crate::analytic::test_fixtures::mmpp;
     use crate::profile::{Parametric, ProfileSpec};
+
+    #[test]
+    fn timeouts_beyond_the_model_are_left_out() {
+        // Poisson at 10^6/s: 10 ms is 10^4 events per window (fine), 200 ms is 2 x 10^5.
+        let map = Map::poisson(1e6).unwrap();
+        let grid = Grid {
+            memory_mb: vec![1024],
+            batch_sizes: vec![1, 4],
+            timeouts: vec![0.0, 0.01, 0.2],
+        };
+        let profile = ProfileSpec::Parametric(Parametric::DEFAULT);
+        let outcomes =
+            evaluate(&map, &grid, &profile, &Pricing::x86(), Overhead::default()).unwrap();
+        for (index, outcome) in outcomes.iter().enumerate() {
+            let config = grid.config(index);
+            assert_eq!(outcome.p95.is_finite(), config.timeout < 0.1, "{config}");
+        }
+        let only_long = Grid {
+            timeouts: vec![0.2],
+            ..grid
+        };
+        let refused = evaluate(
+            &map,
+            &only_long,
+            &profile,
+            &Pricing::x86(),
+            Overhead::default(),
+        );
+        assert!(matches!(refused, Err(AnalyticError::TooLarge(_))));
+    }
 
     /// The shared tables agree with the exact per-configuration model: same batch sizes
     /// and cost, percentiles within interpolation error.
