@@ -9,7 +9,7 @@
 use super::{Method, Overhead, solve};
 use crate::map::{DEFAULT_MAX_LAG, IntervalStatistics, Map, MapError};
 use crate::policy::{Context, Decision, Policy};
-use crate::trace::Trace;
+use crate::trace::{Trace, hour_range_of};
 
 /// Fewest arrivals an hour needs for a MAP(2) fit.
 const FEWEST_ARRIVALS: usize = 8;
@@ -38,12 +38,7 @@ impl HourlyAnalytic {
     /// The MAP for `hour`: fitted to the previous hour, else to the hour itself (noted).
     fn fit_for(&mut self, context: &Context, hour: u32) -> Result<Map, MapError> {
         let arrivals = context.arrivals;
-        let in_hour = |h: u32| {
-            let start = f64::from(h) * 3600.0;
-            let lo = arrivals.partition_point(|&t| t < start);
-            let hi = arrivals.partition_point(|&t| t < start + 3600.0);
-            &arrivals[lo..hi]
-        };
+        let in_hour = |h: u32| &arrivals[hour_range_of(arrivals, h, h)];
         let previous = hour.checked_sub(1).map(in_hour).unwrap_or(&[]);
         let source = if previous.len() >= FEWEST_ARRIVALS {
             previous

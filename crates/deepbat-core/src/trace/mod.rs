@@ -76,12 +76,17 @@ impl Trace {
 
     /// Index range of the arrivals in hours `first..=last`.
     pub fn hour_range(&self, first: u32, last: u32) -> std::ops::Range<usize> {
-        let start = f64::from(first) * 3600.0;
-        let end = f64::from(last + 1) * 3600.0;
-        let lo = self.arrivals.partition_point(|&t| t < start);
-        let hi = self.arrivals.partition_point(|&t| t < end);
-        lo..hi
+        hour_range_of(&self.arrivals, first, last)
     }
+}
+
+/// Index range of sorted `arrivals` (seconds from the trace start) in hours `first..=last`.
+pub fn hour_range_of(arrivals: &[f64], first: u32, last: u32) -> std::ops::Range<usize> {
+    let start = f64::from(first) * 3600.0;
+    let end = f64::from(last + 1) * 3600.0;
+    let lo = arrivals.partition_point(|&t| t < start);
+    let hi = arrivals.partition_point(|&t| t < end);
+    lo..hi
 }
 
 #[cfg(test)]
